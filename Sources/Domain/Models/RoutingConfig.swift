@@ -1,0 +1,137 @@
+import Foundation
+
+public enum LoadBalancing: String, Sendable, Codable, CaseIterable {
+    case roundRobin = "round_robin"
+    case weighted
+    case leastConnections = "least_connections"
+    case ipHash = "ip_hash"
+}
+
+/// How the gateway forwards calls to one API version. Frozen when the version is published.
+public struct RoutingConfig: Sendable, Equatable, Codable {
+    public struct Target: Sendable, Equatable, Codable {
+        /// `http://host:port` or `https://host:port`, optionally with a path prefix.
+        public var url: String
+        public var weight: Int
+
+        public init(url: String, weight: Int = 100) {
+            self.url = url
+            self.weight = weight
+        }
+    }
+
+    public struct HealthCheck: Sendable, Equatable, Codable {
+        /// Active check: GET this path on every target every `intervalSeconds`; nil disables it.
+        public var path: String?
+        public var intervalSeconds: Int
+        public var timeoutMs: Int
+        /// Passive check: eject a target after this many consecutive failures…
+        public var unhealthyThreshold: Int
+        /// …for this many seconds.
+        public var ejectSeconds: Int
+
+        public init(path: String? = nil, intervalSeconds: Int = 10, timeoutMs: Int = 2000, unhealthyThreshold: Int = 3, ejectSeconds: Int = 30) {
+            self.path = path
+            self.intervalSeconds = intervalSeconds
+            self.timeoutMs = timeoutMs
+            self.unhealthyThreshold = unhealthyThreshold
+            self.ejectSeconds = ejectSeconds
+        }
+    }
+
+    public struct FaultInjection: Sendable, Equatable, Codable {
+        /// Percentage (0–100) of calls delayed by `delayMs`.
+        public var delayPercent: Double
+        public var delayMs: Int
+        /// Percentage (0–100) of calls answered with `abortStatus` without reaching the upstream.
+        public var abortPercent: Double
+        public var abortStatus: Int
+
+        public init(delayPercent: Double = 0, delayMs: Int = 0, abortPercent: Double = 0, abortStatus: Int = 503) {
+            self.delayPercent = delayPercent
+            self.delayMs = delayMs
+            self.abortPercent = abortPercent
+            self.abortStatus = abortStatus
+        }
+    }
+
+    public var targets: [Target]
+    public var loadBalancing: LoadBalancing
+    public var connectTimeoutMs: Int
+    public var readTimeoutMs: Int
+    /// Extra attempts on another target for idempotent requests.
+    public var retries: Int
+    /// Remove the version's base path before forwarding (`/echo/v1/hello` → `/hello`).
+    public var stripPrefix: Bool
+    public var healthCheck: HealthCheck
+    public var faultInjection: FaultInjection?
+
+    public init(
+        targets: [Target], loadBalancing: LoadBalancing = .roundRobin, connectTimeoutMs: Int = 2000, readTimeoutMs: Int = 30000,
+        retries: Int = 1, stripPrefix: Bool = true, healthCheck: HealthCheck = HealthCheck(), faultInjection: FaultInjection? = nil
+    ) {
+        self.targets = targets
+        self.loadBalancing = loadBalancing
+        self.connectTimeoutMs = connectTimeoutMs
+        self.readTimeoutMs = readTimeoutMs
+        self.retries = retries
+        self.stripPrefix = stripPrefix
+        self.healthCheck = healthCheck
+        self.faultInjection = faultInjection
+    }
+
+    /// Checks every field; errors are named `<prefix>.targets[0].url` and so on.
+    public func validate(into validator: inout Validator, prefix: String = "routing") {
+        validator.check(!targets.isEmpty, "\(prefix).targets", "needs at least one upstream target")
+        validator.check(targets.count <= 64, "\(prefix).targets", "may hold at most 64 targets")
+        for (index, target) in targets.enumerated() {
+            let field = "\(prefix).targets[\(index)]"
+            if UpstreamURL(target.url) == nil {
+                validator.add("\(field).url", "must be an absolute http:// or https:// URL with a host, without query or fragment")
+            }
+            validator.check((0...10_000).contains(target.weight), "\(field).weight", "must be between 0 and 10000")
+        }
+        if !targets.isEmpty {
+            validator.check(targets.contains { $0.weight > 0 }, "\(prefix).targets", "at least one target needs a weight above 0")
+        }
+        validator.check((1...60_000).contains(connectTimeoutMs), "\(prefix).connectTimeoutMs", "must be between 1 and 60000")
+        validator.check((1...600_000).contains(readTimeoutMs), "\(prefix).readTimeoutMs", "must be between 1 and 600000")
+        validator.check((0...5).contains(retries), "\(prefix).retries", "must be between 0 and 5")
+        if let path = healthCheck.path {
+            validator.check(path.hasPrefix("/") && path.count <= 500 && !path.contains(" "), "\(prefix).healthCheck.path", "must be a path starting with /")
+        }
+        validator.check((1...3600).contains(healthCheck.intervalSeconds), "\(prefix).healthCheck.intervalSeconds", "must be between 1 and 3600")
+        validator.check((1...60_000).contains(healthCheck.timeoutMs), "\(prefix).healthCheck.timeoutMs", "must be between 1 and 60000")
+        validator.check((1...100).contains(healthCheck.unhealthyThreshold), "\(prefix).healthCheck.unhealthyThreshold", "must be between 1 and 100")
+        validator.check((1...3600).contains(healthCheck.ejectSeconds), "\(prefix).healthCheck.ejectSeconds", "must be between 1 and 3600")
+        if let fault = faultInjection {
+            validator.check((0...100).contains(fault.delayPercent), "\(prefix).faultInjection.delayPercent", "must be between 0 and 100")
+            validator.check((0...60_000).contains(fault.delayMs), "\(prefix).faultInjection.delayMs", "must be between 0 and 60000")
+            validator.check((0...100).contains(fault.abortPercent), "\(prefix).faultInjection.abortPercent", "must be between 0 and 100")
+            validator.check((400...599).contains(fault.abortStatus), "\(prefix).faultInjection.abortStatus", "must be an HTTP status between 400 and 599")
+        }
+    }
+}
+
+/// A parsed upstream target URL.
+public struct UpstreamURL: Sendable, Equatable, Hashable {
+    public var tls: Bool
+    public var host: String
+    public var port: Int
+    /// Path prefix prepended to forwarded paths, without a trailing slash ("" for none).
+    public var pathPrefix: String
+
+    public init?(_ string: String) {
+        guard string.count <= 2048, let components = URLComponents(string: string), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
+            components.query == nil, components.fragment == nil, components.user == nil
+        else { return nil }
+        tls = scheme == "https"
+        self.host = host
+        guard let port = components.port ?? (tls ? 443 : 80) as Int?, (1...65535).contains(port) else { return nil }
+        self.port = port
+        var path = components.percentEncodedPath
+        while path.hasSuffix("/") { path.removeLast() }
+        pathPrefix = path
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make test: installs what the tests need, starts a throwaway PostgreSQL, runs every test, stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_packages postgresql-15
+
+PG_DIR=$(mktemp -d /tmp/portico-test-pg.XXXXXX)
+PG_PORT=$(free_port)
+cleanup() { pg_stop "$PG_DIR"; rm -rf "$PG_DIR"; }
+trap cleanup EXIT INT TERM
+
+log "Starting PostgreSQL on 127.0.0.1:$PG_PORT"
+PG_EXTRA_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" pg_start "$PG_DIR" "$PG_PORT"
+export PORTICO_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+export PORTICO_TEST_PG_DIR="$PG_DIR"
+export PORTICO_TEST_PG_BIN="$PG_BIN"
+
+log "Building"
+swift build --build-tests ${SWIFT_BUILD_FLAGS:-}
+log "Running Swift tests"
+swift test --skip-build ${SWIFT_TEST_FLAGS:-}
