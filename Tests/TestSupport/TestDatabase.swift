@@ -110,11 +110,11 @@ public actor TestDatabase {
     }
 
     /// A fresh migrated database with a running client, dropped afterwards.
-    public static func withFreshDatabase<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
+    public static func withFreshDatabase<T: Sendable>(_ body: @Sendable (Database, String) async throws -> T) async throws -> T {
         let name = try await shared.createDatabase()
         do {
             let result = try await withClient(shared.configuration(database: name), logger: shared.logger) { client in
-                try await body(Database(client: client, logger: shared.logger))
+                try await body(Database(client: client, logger: shared.logger), name)
             }
             await shared.dropDatabase(name)
             return result

@@ -18,6 +18,14 @@ public struct RoutingConfig: Sendable, Equatable, Codable {
             self.url = url
             self.weight = weight
         }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            url = try container.decode(String.self, forKey: .url)
+            weight = try container.decodeIfPresent(Int.self, forKey: .weight) ?? 100
+        }
+
+        enum CodingKeys: String, CodingKey { case url, weight }
     }
 
     public struct HealthCheck: Sendable, Equatable, Codable {
@@ -37,6 +45,18 @@ public struct RoutingConfig: Sendable, Equatable, Codable {
             self.unhealthyThreshold = unhealthyThreshold
             self.ejectSeconds = ejectSeconds
         }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = HealthCheck()
+            path = try container.decodeIfPresent(String.self, forKey: .path)
+            intervalSeconds = try container.decodeIfPresent(Int.self, forKey: .intervalSeconds) ?? defaults.intervalSeconds
+            timeoutMs = try container.decodeIfPresent(Int.self, forKey: .timeoutMs) ?? defaults.timeoutMs
+            unhealthyThreshold = try container.decodeIfPresent(Int.self, forKey: .unhealthyThreshold) ?? defaults.unhealthyThreshold
+            ejectSeconds = try container.decodeIfPresent(Int.self, forKey: .ejectSeconds) ?? defaults.ejectSeconds
+        }
+
+        enum CodingKeys: String, CodingKey { case path, intervalSeconds, timeoutMs, unhealthyThreshold, ejectSeconds }
     }
 
     public struct FaultInjection: Sendable, Equatable, Codable {
@@ -53,6 +73,16 @@ public struct RoutingConfig: Sendable, Equatable, Codable {
             self.abortPercent = abortPercent
             self.abortStatus = abortStatus
         }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            delayPercent = try container.decodeIfPresent(Double.self, forKey: .delayPercent) ?? 0
+            delayMs = try container.decodeIfPresent(Int.self, forKey: .delayMs) ?? 0
+            abortPercent = try container.decodeIfPresent(Double.self, forKey: .abortPercent) ?? 0
+            abortStatus = try container.decodeIfPresent(Int.self, forKey: .abortStatus) ?? 503
+        }
+
+        enum CodingKeys: String, CodingKey { case delayPercent, delayMs, abortPercent, abortStatus }
     }
 
     public var targets: [Target]
@@ -78,6 +108,24 @@ public struct RoutingConfig: Sendable, Equatable, Codable {
         self.stripPrefix = stripPrefix
         self.healthCheck = healthCheck
         self.faultInjection = faultInjection
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case targets, loadBalancing, connectTimeoutMs, readTimeoutMs, retries, stripPrefix, healthCheck, faultInjection
+    }
+
+    /// Every field but `targets` may be omitted and takes the documented default.
+    public init(from decoder: any Decoder) throws {
+        let defaults = RoutingConfig(targets: [])
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        targets = try container.decode([Target].self, forKey: .targets)
+        loadBalancing = try container.decodeIfPresent(LoadBalancing.self, forKey: .loadBalancing) ?? defaults.loadBalancing
+        connectTimeoutMs = try container.decodeIfPresent(Int.self, forKey: .connectTimeoutMs) ?? defaults.connectTimeoutMs
+        readTimeoutMs = try container.decodeIfPresent(Int.self, forKey: .readTimeoutMs) ?? defaults.readTimeoutMs
+        retries = try container.decodeIfPresent(Int.self, forKey: .retries) ?? defaults.retries
+        stripPrefix = try container.decodeIfPresent(Bool.self, forKey: .stripPrefix) ?? defaults.stripPrefix
+        healthCheck = try container.decodeIfPresent(HealthCheck.self, forKey: .healthCheck) ?? defaults.healthCheck
+        faultInjection = try container.decodeIfPresent(FaultInjection.self, forKey: .faultInjection)
     }
 
     /// Checks every field; errors are named `<prefix>.targets[0].url` and so on.

@@ -22,6 +22,9 @@ public struct Subscription: Sendable, Equatable, Codable {
     public var teamName: String
     public var apiID: UUID
     public var apiName: String
+    /// The team that publishes the API (decides on the subscription).
+    public var apiTeamID: UUID
+    public var apiTeamName: String
     public var apiVersionID: UUID
     public var version: String
     public var planID: UUID

@@ -107,6 +107,7 @@ enum SubscriptionColumns {
         JOIN applications app ON app.id = s.application_id
         JOIN teams ct ON ct.id = app.team_id
         JOIN apis a ON a.id = s.api_id
+        JOIN teams pt ON pt.id = a.team_id
         JOIN api_versions v ON v.id = s.api_version_id
         JOIN plans p ON p.id = s.plan_id
         LEFT JOIN users ru ON ru.id = s.requested_by
@@ -114,7 +115,7 @@ enum SubscriptionColumns {
         """
     static let select = """
         s.id, s.tenant_id, s.application_id, app.name AS application_name, app.team_id, ct.name AS team_name, s.api_id,
-        a.name AS api_name, s.api_version_id, v.version, s.plan_id, p.name AS plan_name, s.state, s.request_note, s.requested_by,
+        a.name AS api_name, a.team_id AS api_team_id, pt.name AS api_team_name, s.api_version_id, v.version, s.plan_id, p.name AS plan_name, s.state, s.request_note, s.requested_by,
         ru.display_name AS requested_by_name, s.requested_at, s.decided_by, du.display_name AS decided_by_name, s.decided_at,
         s.decision_reason, s.updated_at
         """
@@ -122,7 +123,8 @@ enum SubscriptionColumns {
         Subscription(
             id: try row.get("id"), tenantID: try row.get("tenant_id"), applicationID: try row.get("application_id"),
             applicationName: try row.get("application_name"), teamID: try row.get("team_id"), teamName: try row.get("team_name"),
-            apiID: try row.get("api_id"), apiName: try row.get("api_name"), apiVersionID: try row.get("api_version_id"),
+            apiID: try row.get("api_id"), apiName: try row.get("api_name"),
+            apiTeamID: try row.get("api_team_id"), apiTeamName: try row.get("api_team_name"), apiVersionID: try row.get("api_version_id"),
             version: try row.get("version"), planID: try row.get("plan_id"), planName: try row.get("plan_name"),
             state: SubscriptionState(rawValue: try row.get("state")) ?? .cancelled, requestNote: try row.get("request_note"),
             requestedBy: try row.get("requested_by"), requestedByName: try row.get("requested_by_name"),

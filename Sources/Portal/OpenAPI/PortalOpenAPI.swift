@@ -1,0 +1,1 @@
+enum PortalOpenAPI { static let documentData = [UInt8]("{}".utf8) }
