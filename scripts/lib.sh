@@ -38,7 +38,7 @@ pg_start() {
         return 0
     fi
     as_db_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $PG_EXTRA_OPTIONS" start >/dev/null
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${PG_EXTRA_OPTIONS:-}" start >/dev/null
 }
 
 pg_stop() {

@@ -48,7 +48,8 @@ func buildApplication(reader: ConfigReader, logger: Logger? = nil) async throws 
 
 func buildRouter(services: Services, settings: PortalSettings) -> Router<PortalContext> {
     let router = Router(context: PortalContext.self)
-    router.add(middleware: ProblemMiddleware())
+    let routeTable = RouteTableBox()
+    router.add(middleware: ProblemMiddleware(routes: routeTable))
     router.add(middleware: FileMiddleware(settings.publicDirectory, searchForIndexHtml: true))
     router.add(middleware: AuthenticationMiddleware(auth: services.auth))
 
@@ -65,6 +66,7 @@ func buildRouter(services: Services, settings: PortalSettings) -> Router<PortalC
     SubscriptionController(services: services).addRoutes(to: api)
     AuditController(services: services).addRoutes(to: api)
     OpenAPIController().addRoutes(to: api)
+    routeTable.set(RouteTable(router.routes.map { ($0.method, $0.path.description) }))
     return router
 }
 

@@ -48,8 +48,11 @@ public struct Database: Sendable {
             return DomainError.conflict(ConstraintMessages.unique[constraint] ?? "A resource with these values already exists.")
         case "23503":
             return DomainError.invalid(ConstraintMessages.foreignKeyField(constraint), "refers to a resource that does not exist")
-        case "23514", "22001", "22P02", "22007", "22008", "22003":
+        case "23514":
             return DomainError.validation([FieldError(ConstraintMessages.checkField(constraint), "is not valid")])
+        case _ where state.hasPrefix("22"):
+            // Data exceptions (bad encoding, out-of-range values) are caller input PostgreSQL refused.
+            return DomainError.validation([FieldError("body", "contains a value PostgreSQL cannot store (\(state))")])
         case "40001", "40P01":
             return DomainError.conflict("The resource was changed concurrently; retry the request.")
         default:
@@ -85,8 +88,18 @@ enum ConstraintMessages {
         return "body"
     }
 
+    static let tables = [
+        "tenants", "users", "teams", "apis", "api_versions", "plans", "applications", "api_keys", "subscriptions", "personal_access_tokens",
+    ]
+
+    /// "<table>_<column>_check" → "<column>" in camelCase.
     static func checkField(_ constraint: String) -> String {
-        constraint.isEmpty ? "body" : camelCase(constraint.replacingOccurrences(of: "_check", with: ""))
+        guard !constraint.isEmpty else { return "body" }
+        var name = constraint.replacingOccurrences(of: "_check", with: "")
+        if let table = tables.sorted(by: { $0.count > $1.count }).first(where: { name.hasPrefix($0 + "_") }) {
+            name = String(name.dropFirst(table.count + 1))
+        }
+        return camelCase(name)
     }
 
     static func camelCase(_ snake: String) -> String {

@@ -28,15 +28,16 @@ public struct PageRequest: Sendable {
         self.cursor = cursor
     }
 
-    /// Validates caller input (`limit` 1…100, a cursor this server issued).
+    /// Validates caller input (`limit` 1…100; a cursor is the id of the last item seen: a UUID,
+    /// or a number for the audit trail).
     public static func parse(limit: Int?, cursor: String?) throws -> PageRequest {
         var validator = Validator()
         let limit = limit ?? defaultLimit
         validator.check((1...maxLimit).contains(limit), "limit", "must be between 1 and \(maxLimit)")
         var decoded: Cursor?
-        if let cursor, !cursor.isEmpty {
+        if let cursor {
             decoded = Cursor(encoded: cursor)
-            validator.check(decoded != nil, "cursor", "is not a cursor returned by this API")
+            validator.check(decoded != nil, "cursor", "must be the nextCursor of a previous page")
         }
         try validator.finish()
         return PageRequest(limit: limit, cursor: decoded)
@@ -50,36 +51,27 @@ public struct PageRequest: Sendable {
     }
 }
 
-/// An opaque keyset position: the sort key and the id of the last row seen.
+/// A keyset position: the id of the last item seen. Lists are ordered by time-ordered (v7)
+/// UUIDs or sequence numbers, so the id alone says where to continue; the catalog, ordered by
+/// name, looks the name up from the id.
 public struct Cursor: Sendable, Equatable {
-    public var key: String
     public var id: String
 
-    public init(key: String, id: String) {
-        self.key = key
-        self.id = id
+    public init(id: UUID) {
+        self.id = id.uuidString.lowercased()
     }
 
-    /// A position in a list ordered by time-ordered (v7) id alone.
-    public init(id: UUID) {
-        self.init(key: "", id: id.uuidString)
+    public init(sequence: Int64) {
+        self.id = String(sequence)
     }
 
     public init?(encoded: String) {
-        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard encoded.count <= 512, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
-            let separator = text.firstIndex(of: "\u{1F}")
+        guard UUID(uuidString: encoded) != nil || (encoded.count <= 18 && !encoded.isEmpty && encoded.allSatisfy(\.isASCII) && Int64(encoded) != nil)
         else { return nil }
-        key = String(text[..<separator])
-        id = String(text[text.index(after: separator)...])
+        id = encoded
     }
 
-    public var encoded: String {
-        Data((key + "\u{1F}" + id).utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
+    public var encoded: String { id }
     public var uuid: UUID? { UUID(uuidString: id) }
+    public var sequence: Int64? { Int64(id) }
 }

@@ -26,7 +26,7 @@ public struct Validator: Sendable {
             if required { add(field, "must not be empty") }
             return required ? nil : ""
         }
-        if trimmed.count > max { add(field, "must be at most \(max) characters") }
+        if trimmed.unicodeScalars.count > max { add(field, "must be at most \(max) characters") }
         if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             add(field, "must not contain control characters")
         }
@@ -52,8 +52,14 @@ public struct Validator: Sendable {
         return allowed(first) && value.utf8.allSatisfy { allowed($0) || $0 == 0x2D }
     }
 
-    /// Derives a slug from a display name ("Echo API v2" → "echo-api-v2").
+    /// Derives a slug from a display name ("Echo API v2" → "echo-api-v2"); names without a
+    /// letter or digit get a random one.
     public static func slugify(_ name: String) -> String {
+        let slug = derivedSlug(name)
+        return slug.isEmpty ? "x-" + SecretToken.randomString(bytes: 6).lowercased() : slug
+    }
+
+    static func derivedSlug(_ name: String) -> String {
         var out = ""
         var lastDash = true
         for scalar in name.lowercased().unicodeScalars {

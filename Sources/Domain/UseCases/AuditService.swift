@@ -54,7 +54,7 @@ public struct AuditService: Sendable {
         }
         if let value = filter.from { query.append(" AND created_at >= \(query.bind(value))") }
         if let value = filter.to { query.append(" AND created_at < \(query.bind(value))") }
-        if let cursor = page.cursor, let id = Int64(cursor.id) { query.append(" AND id < \(query.bind(id))") }
+        if let id = page.cursor?.sequence { query.append(" AND id < \(query.bind(id))") }
         query.append(" ORDER BY id DESC LIMIT \(page.limit + 1)")
         let logger = database.logger
         let rows = try await database.read { connection in
@@ -66,6 +66,6 @@ public struct AuditService: Sendable {
                     requestID: try row.get("request_id"), clientIP: try row.get("client_ip"), createdAt: try row.get("created_at"))
             }
         }
-        return page.page(rows) { Cursor(key: "", id: String($0.id)) }
+        return page.page(rows) { Cursor(sequence: $0.id) }
     }
 }

@@ -68,13 +68,14 @@ public struct CatalogService: Sendable {
         query.append(Self.visibilityPredicate(actor, query: &query))
         if let tsQuery = Self.prefixQuery(text) { query.append(" AND a.search @@ to_tsquery('simple', \(query.bind(tsQuery)))") }
         if let tag, !tag.isEmpty { query.append(" AND a.tags @> ARRAY[\(query.bind(tag.lowercased()))]::text[]") }
-        if let cursor = page.cursor, let id = cursor.uuid {
-            query.append(" AND (lower(a.name), a.id) > (\(query.bind(cursor.key)), \(query.bind(id)))")
+        if let id = page.cursor?.uuid {
+            let placeholder = query.bind(id)
+            query.append(" AND (lower(a.name), a.id) > (SELECT lower(name), id FROM apis WHERE id = \(placeholder))")
         }
         query.append(" ORDER BY lower(a.name), a.id LIMIT \(page.limit + 1)")
         let logger = database.logger
         let rows = try await database.read { try await $0.query(query.query, logger: logger).all(Self.decodeEntry) }
-        return page.page(rows) { Cursor(key: $0.api.name.lowercased(), id: $0.api.id.uuidString) }
+        return page.page(rows) { Cursor(id: $0.api.id) }
     }
 
     /// Tags in use by visible APIs, with counts, for the catalog's tag filter.

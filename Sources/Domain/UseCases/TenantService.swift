@@ -121,7 +121,8 @@ public struct TenantService: Sendable {
         let prepared = prepareMember(member, prefix: "", into: &validator, defaultRole: .member)
         try validator.finish()
         return try await database.transaction { connection in
-            try await addMember(prepared, to: tenantID, actor: actor, on: connection)
+            try await requireExists(tenantID, on: connection)
+            return try await addMember(prepared, to: tenantID, actor: actor, on: connection)
         }
     }
 
@@ -240,6 +241,11 @@ public struct TenantService: Sendable {
     /// Members may read their tenant; anyone else gets 404 so tenant ids do not leak.
     private func checkVisible(_ actor: Actor, tenantID: UUID) throws {
         guard actor.isPlatformAdmin || actor.tenantID == tenantID else { throw DomainError.notFound(resource: "tenant") }
+    }
+
+    private func requireExists(_ tenantID: UUID, on connection: PostgresConnection) async throws {
+        let exists = try await connection.query("SELECT 1 AS one FROM tenants WHERE id = \(tenantID)", logger: database.logger).first { _ in true }
+        if exists == nil { throw DomainError.notFound(resource: "tenant") }
     }
 
     private func checkAdmin(_ actor: Actor, tenantID: UUID) throws {

@@ -16,6 +16,6 @@ struct AuditController {
             targetType: request.query("targetType").flatMap { $0.isEmpty ? nil : $0 },
             targetID: request.query("targetId").flatMap { $0.isEmpty ? nil : $0 }, actorUserID: try request.queryUUID("actorId"),
             action: request.query("action").flatMap { $0.isEmpty ? nil : $0 }, from: try request.queryDate("from"), to: try request.queryDate("to"))
-        return ListResponse(try await services.audit.list(actor, filter: filter, page: try request.pageRequest()), AuditEventResponse.init)
+        return ListResponse(try await services.audit.list(actor, filter: filter, page: try request.pageRequest(numericCursor: true)), AuditEventResponse.init)
     }
 }

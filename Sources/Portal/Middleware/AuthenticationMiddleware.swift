@@ -16,6 +16,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: PortalContext, next: (Request, PortalContext) async throws -> Response) async throws -> Response {
         var context = context
+        // The API description is public whatever credentials come with the request.
+        if request.uri.path == "/api/v1/openapi.json" { return try await next(request, context) }
         if let header = request.headers[.authorization] {
             guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
                 throw Problem.unauthenticated("Use 'Authorization: Bearer <token>'.")

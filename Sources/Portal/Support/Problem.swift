@@ -101,6 +101,13 @@ struct Problem: HTTPResponseError, Sendable {
         return problem
     }
 
+    static func unavailable() -> Problem {
+        var problem = Problem(.serviceUnavailable, type: "service-unavailable", title: "Temporarily unavailable",
+            detail: "The database cannot be reached; retry shortly.")
+        problem.retryAfterSeconds = 5
+        return problem
+    }
+
     static func internalError() -> Problem {
         Problem(.internalServerError, type: "internal-error", title: "Internal error",
             detail: "Something went wrong on our side; the request id helps the operators find it.")

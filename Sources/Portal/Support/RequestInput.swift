@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Reading request input with the portal's rules: JSON bodies within a size limit, decoding
 /// errors that name the field, ids and query parameters validated into 400 problems.
@@ -23,6 +24,8 @@ extension Request {
         do {
             return try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem.tooLarge(limit: limit)
+        } catch is NIOTooManyBytesError {
             throw Problem.tooLarge(limit: limit)
         }
     }
@@ -87,13 +90,13 @@ extension Request {
     }
 
     func queryInt(_ name: String) throws -> Int? {
-        guard let raw = query(name), !raw.isEmpty else { return nil }
+        guard let raw = query(name) else { return nil }
         guard let value = Int(raw) else { throw Problem.validation([FieldError(name, "must be an integer")]) }
         return value
     }
 
     func queryBool(_ name: String) throws -> Bool {
-        guard let raw = query(name)?.lowercased(), !raw.isEmpty else { return false }
+        guard let raw = query(name)?.lowercased() else { return false }
         switch raw {
         case "true", "1", "yes": return true
         case "false", "0", "no": return false
@@ -102,28 +105,33 @@ extension Request {
     }
 
     func queryUUID(_ name: String) throws -> UUID? {
-        guard let raw = query(name), !raw.isEmpty else { return nil }
+        guard let raw = query(name) else { return nil }
         guard let value = UUID(uuidString: raw) else { throw Problem.validation([FieldError(name, "must be a UUID")]) }
         return value
     }
 
     func queryDate(_ name: String) throws -> Date? {
-        guard let raw = query(name), !raw.isEmpty else { return nil }
+        guard let raw = query(name) else { return nil }
         guard let value = ISO8601.parse(raw) else { throw Problem.validation([FieldError(name, "must be an RFC 3339 date-time")]) }
         return value
     }
 
     func queryEnum<T: RawRepresentable>(_ name: String, _ type: T.Type) throws -> T? where T.RawValue == String, T: CaseIterable {
-        guard let raw = query(name), !raw.isEmpty else { return nil }
+        guard let raw = query(name) else { return nil }
         guard let value = T(rawValue: raw) else {
             throw Problem.validation([FieldError(name, "must be one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")])
         }
         return value
     }
 
-    func pageRequest() throws -> PageRequest {
+    /// `limit` and `cursor`; cursors are UUIDs except for sequence-numbered lists (the audit trail).
+    func pageRequest(numericCursor: Bool = false) throws -> PageRequest {
         do {
-            return try PageRequest.parse(limit: try queryInt("limit"), cursor: query("cursor"))
+            let page = try PageRequest.parse(limit: try queryInt("limit"), cursor: query("cursor"))
+            if let cursor = page.cursor, (numericCursor ? cursor.sequence : cursor.uuid.map { _ in 0 }) == nil {
+                throw Problem.validation([FieldError("cursor", "must be the nextCursor of a previous page")])
+            }
+            return page
         } catch let error as DomainError {
             throw Problem(error)
         }
@@ -138,11 +146,53 @@ extension PortalContext {
     }
 }
 
-/// RFC 3339 date-times with or without fractional seconds.
+/// RFC 3339 date-times (`2026-01-31T12:00:00Z`, `…T12:00:00.25+02:00`).
 enum ISO8601 {
     static func parse(_ text: String) -> Date? {
-        guard text.count <= 64 else { return nil }
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let s = Array(text.utf8)
+        guard s.count >= 20, s.count <= 40 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                guard index < s.count, s[index] >= 0x30, s[index] <= 0x39 else { return nil }
+                value = value * 10 + Int(s[index] - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), s[4] == 0x2D, let month = number(5..<7), s[7] == 0x2D, let day = number(8..<10),
+            [0x54, 0x74, 0x20].contains(s[10]), let hour = number(11..<13), s[13] == 0x3A, let minute = number(14..<16), s[16] == 0x3A,
+            let second = number(17..<19), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if s[index] == 0x2E {
+            index += 1
+            var scale = 0.1
+            let start = index
+            while index < s.count, s[index] >= 0x30, s[index] <= 0x39 {
+                fraction += Double(s[index] - 0x30) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        guard index < s.count else { return nil }
+        var offset = 0
+        if s[index] == 0x5A || s[index] == 0x7A {
+            index += 1
+        } else if s[index] == 0x2B || s[index] == 0x2D, let oh = number(index + 1..<index + 3), index + 3 < s.count, s[index + 3] == 0x3A,
+            let om = number(index + 4..<index + 6), oh < 24, om < 60
+        {
+            offset = (oh * 3600 + om * 60) * (s[index] == 0x2D ? -1 : 1)
+            index += 6
+        } else {
+            return nil
+        }
+        guard index == s.count else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: min(second, 59))
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
+        return date.addingTimeInterval(fraction - Double(offset))
     }
 }
