@@ -10,7 +10,8 @@ import PostgresNIO
 public actor TestDatabase {
     public static let shared = TestDatabase()
 
-    private var templateName: String?
+    /// Created once; the actor is reentrant across awaits, so concurrent callers share this task.
+    private var templateTask: Task<String, any Error>?
     private var counter = 0
     public nonisolated let logger: Logger = {
         var logger = Logger(label: "test.postgres")
@@ -45,11 +46,21 @@ public actor TestDatabase {
         let template = try await migratedTemplate()
         counter += 1
         let name = "t_\(ProcessInfo.processInfo.processIdentifier)_\(counter)"
-        try await withAdminConnection { connection in
-            try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name)", logger: logger)
-            try await connection.query("CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: template) STRATEGY = file_copy", logger: logger)
+        // The template's migration connections close asynchronously; PostgreSQL refuses to copy a
+        // database somebody is connected to (55006), so retry briefly.
+        var attempt = 0
+        while true {
+            do {
+                try await withAdminConnection { connection in
+                    try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name)", logger: logger)
+                    try await connection.query("CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: template) STRATEGY = file_copy", logger: logger)
+                }
+                return name
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55006" && attempt < 50 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
-        return name
     }
 
     /// An empty database without migrations (for migration-runner tests).
@@ -70,7 +81,13 @@ public actor TestDatabase {
     }
 
     private func migratedTemplate() async throws -> String {
-        if let templateName { return templateName }
+        if let templateTask { return try await templateTask.value }
+        let task = Task { try await self.createTemplate() }
+        templateTask = task
+        return try await task.value
+    }
+
+    private func createTemplate() async throws -> String {
         let name = "tpl_\(ProcessInfo.processInfo.processIdentifier)"
         try await withAdminConnection { connection in
             try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name)", logger: logger)
@@ -80,7 +97,6 @@ public actor TestDatabase {
         try await Self.withClient(configuration(database: name), logger: logger) { client in
             try await migrator.migrate(client: client, logger: logger)
         }
-        templateName = name
         return name
     }
 
@@ -111,6 +127,19 @@ public actor TestDatabase {
 
     /// A fresh migrated database with a running client, dropped afterwards.
     public static func withFreshDatabase<T: Sendable>(_ body: @Sendable (Database, String) async throws -> T) async throws -> T {
+        do {
+            return try await _withFreshDatabase(body)
+        } catch let error as PSQLError {
+            // PSQLError hides its details from `description`; tests need them.
+            throw DescribedError(description: String(reflecting: error))
+        }
+    }
+
+    public struct DescribedError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private static func _withFreshDatabase<T: Sendable>(_ body: @Sendable (Database, String) async throws -> T) async throws -> T {
         let name = try await shared.createDatabase()
         do {
             let result = try await withClient(shared.configuration(database: name), logger: shared.logger) { client in

@@ -24,6 +24,7 @@ enum AuditLog {
         let beforeJSON = json(before)
         let afterJSON = json(after)
         let label = actor?.email ?? "anonymous"
+        let targetID = targetID.lowercased()
         try await connection.query(
             """
             INSERT INTO audit_events (tenant_id, actor_user_id, actor_label, action, target_type, target_id, before, after, request_id, client_ip)

@@ -41,7 +41,7 @@ public struct AuditService: Sendable {
         query.append(query.bind(tenantID))
         if !actor.isTenantAdmin { query.append(" AND actor_user_id = \(query.bind(actor.userID))") }
         if let value = filter.targetType { query.append(" AND target_type = \(query.bind(value))") }
-        if let value = filter.targetID { query.append(" AND target_id = \(query.bind(value))") }
+        if let value = filter.targetID { query.append(" AND target_id = \(query.bind(value.lowercased()))") }
         if let value = filter.actorUserID { query.append(" AND actor_user_id = \(query.bind(value))") }
         if let value = filter.action {
             if value.hasSuffix(".") || !value.contains(".") {

@@ -132,10 +132,10 @@ public struct AuthService: Sendable {
                 try await connection.query(
                     """
                     INSERT INTO audit_events (tenant_id, actor_user_id, actor_label, action, target_type, target_id, request_id, client_ip)
-                    SELECT m.tenant_id, \(userID), \(emailKey), 'auth.login_failed', 'user', \(userID.uuidString), \(requestID), \(clientIP)
+                    SELECT m.tenant_id, \(userID), \(emailKey), 'auth.login_failed', 'user', \(userID.uuidString.lowercased()), \(requestID), \(clientIP)
                     FROM tenant_memberships m WHERE m.user_id = \(userID)
                     UNION ALL
-                    SELECT NULL, \(userID), \(emailKey), 'auth.login_failed', 'user', \(userID.uuidString), \(requestID), \(clientIP)
+                    SELECT NULL, \(userID), \(emailKey), 'auth.login_failed', 'user', \(userID.uuidString.lowercased()), \(requestID), \(clientIP)
                     WHERE NOT EXISTS (SELECT 1 FROM tenant_memberships m WHERE m.user_id = \(userID))
                     """, logger: logger)
             }
