@@ -161,59 +161,74 @@ public struct AuthService: Sendable {
 
     /// Loads the user and their roles in `tenantID`.
     static func loadActor(userID: UUID, tenantID: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> Actor {
-        let row = try await connection.query(
+        let actor = try await connection.query(
             """
-            SELECT u.id, u.email, u.display_name, u.is_platform_admin, m.role
-            FROM users u LEFT JOIN tenant_memberships m ON m.user_id = u.id AND m.tenant_id = \(tenantID)
+            SELECT \(unescaped: actorColumns) FROM users u
+            LEFT JOIN tenant_memberships m ON m.user_id = u.id AND m.tenant_id = \(tenantID)
             WHERE u.id = \(userID)
             """, logger: logger
-        ).first { row in
-            (
-                try row.get("email", as: String.self), try row.get("display_name", as: String.self),
-                try row.get("is_platform_admin", as: Bool.self), try row.get("role", as: String?.self)
-            )
-        }
-        guard let row else { throw DomainError.unauthenticated("The account no longer exists.") }
+        ).first { try decodeActor($0, tenantID: tenantID) }
+        guard let actor else { throw DomainError.unauthenticated("The account no longer exists.") }
+        return actor
+    }
+
+    /// The user, their role in the tenant (`m`) and their team roles, in one row, so resolving a
+    /// request's caller costs one query.
+    static let actorColumns = """
+        u.id AS user_id, u.email, u.display_name, u.is_platform_admin, m.role AS tenant_role,
+        coalesce((SELECT array_agg(tm.team_id::text || ':' || tm.role) FROM team_memberships tm
+                  WHERE tm.user_id = u.id AND tm.tenant_id = m.tenant_id), '{}') AS team_roles
+        """
+
+    static func decodeActor(_ row: PostgresRandomAccessRow, tenantID: UUID?) throws -> Actor {
+        let tenantRole = try row.get("tenant_role", as: String?.self).flatMap(TenantRole.init(rawValue:))
         var teamRoles: [UUID: TeamRole] = [:]
-        if let tenantID, row.3 != nil {
-            for try await (teamID, role) in try await connection.query(
-                "SELECT team_id, role FROM team_memberships WHERE user_id = \(userID) AND tenant_id = \(tenantID)", logger: logger
-            ).decode((UUID, String).self) {
-                teamRoles[teamID] = TeamRole(rawValue: role)
+        for entry in try row.get("team_roles", as: [String].self) {
+            let parts = entry.split(separator: ":")
+            if parts.count == 2, let team = UUID(uuidString: String(parts[0])), let role = TeamRole(rawValue: String(parts[1])) {
+                teamRoles[team] = role
             }
         }
-        let tenantRole = row.3.flatMap(TenantRole.init(rawValue:))
         return Actor(
-            userID: userID, email: row.0, displayName: row.1, isPlatformAdmin: row.2, tenantID: tenantRole == nil ? nil : tenantID,
-            tenantRole: tenantRole, teamRoles: teamRoles)
+            userID: try row.get("user_id"), email: try row.get("email"), displayName: try row.get("display_name"),
+            isPlatformAdmin: try row.get("is_platform_admin"), tenantID: tenantRole == nil ? nil : tenantID, tenantRole: tenantRole,
+            teamRoles: teamRoles)
     }
 
     // MARK: Authentication
 
-    /// Resolves a session token or personal API token to its actor; nil when it is unknown or expired.
+    /// Resolves a session token or personal API token to its actor (one query); nil when it is
+    /// unknown, expired or revoked.
     public func authenticate(token: String) async throws -> Authentication? {
         guard token.count <= 256 else { return nil }
         let hash = SecretToken.sha256(token).byteBuffer
         let logger = database.logger
         return try await database.read { connection in
             if token.hasPrefix("pat_") {
-                let found = try await connection.query(
+                return try await connection.query(
                     """
-                    UPDATE personal_access_tokens SET last_used_at = now()
-                    WHERE token_hash = \(hash) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-                    RETURNING user_id, tenant_id
+                    WITH t AS (
+                        UPDATE personal_access_tokens SET last_used_at = now()
+                        WHERE token_hash = \(hash) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+                        RETURNING user_id, tenant_id)
+                    SELECT t.tenant_id AS session_tenant_id, \(unescaped: Self.actorColumns)
+                    FROM t JOIN users u ON u.id = t.user_id
+                    LEFT JOIN tenant_memberships m ON m.user_id = u.id AND m.tenant_id = t.tenant_id
                     """, logger: logger
-                ).first { (try $0.get("user_id", as: UUID.self), try $0.get("tenant_id", as: UUID?.self)) }
-                guard let found else { return nil }
-                return Authentication(actor: try await Self.loadActor(userID: found.0, tenantID: found.1, on: connection, logger: logger), csrfToken: nil)
+                ).first { row in
+                    Authentication(actor: try Self.decodeActor(row, tenantID: try row.get("session_tenant_id")), csrfToken: nil)
+                }
             }
-            let found = try await connection.query(
-                "SELECT user_id, tenant_id, csrf_token FROM sessions WHERE token_hash = \(hash) AND expires_at > now()", logger: logger
-            ).first {
-                (try $0.get("user_id", as: UUID.self), try $0.get("tenant_id", as: UUID?.self), try $0.get("csrf_token", as: String.self))
+            return try await connection.query(
+                """
+                SELECT s.tenant_id AS session_tenant_id, s.csrf_token, \(unescaped: Self.actorColumns)
+                FROM sessions s JOIN users u ON u.id = s.user_id
+                LEFT JOIN tenant_memberships m ON m.user_id = u.id AND m.tenant_id = s.tenant_id
+                WHERE s.token_hash = \(hash) AND s.expires_at > now()
+                """, logger: logger
+            ).first { row in
+                Authentication(actor: try Self.decodeActor(row, tenantID: try row.get("session_tenant_id")), csrfToken: try row.get("csrf_token"))
             }
-            guard let found else { return nil }
-            return Authentication(actor: try await Self.loadActor(userID: found.0, tenantID: found.1, on: connection, logger: logger), csrfToken: found.2)
         }
     }
 

@@ -55,16 +55,14 @@ public struct CatalogService: Sendable {
         """
 
     /// Searches by text (prefix match on name, tags and description) and tag, ordered by name.
+    /// The page is chosen first (walking `apis_catalog_name_idx` in name order); only its rows
+    /// are joined with their latest version.
     public func search(_ actor: Actor?, text: String?, tag: String?, includeDeprecated: Bool, page: PageRequest) async throws -> Page<Entry> {
         var query = QueryBuilder("")
         _ = query.bind(includeDeprecated)  // $1, used by the lateral join
-        query.append(
-            """
-            SELECT \(APIColumns.select), tn.slug AS tenant_slug, lv.*
-            FROM apis a JOIN tenants tn ON tn.id = a.tenant_id
-            \(Self.latestVersionJoin)
-            WHERE 
-            """)
+        query.append("WITH page AS MATERIALIZED (SELECT a.* FROM apis a WHERE ")
+        query.append(includeDeprecated ? "a.catalog_state IS NOT NULL" : "a.catalog_state = 'published'")
+        query.append(" AND ")
         query.append(Self.visibilityPredicate(actor, query: &query))
         if let tsQuery = Self.prefixQuery(text) { query.append(" AND a.search @@ to_tsquery('simple', \(query.bind(tsQuery)))") }
         if let tag, !tag.isEmpty { query.append(" AND a.tags @> ARRAY[\(query.bind(tag.lowercased()))]::text[]") }
@@ -72,7 +70,14 @@ public struct CatalogService: Sendable {
             let placeholder = query.bind(id)
             query.append(" AND (lower(a.name), a.id) > (SELECT lower(name), id FROM apis WHERE id = \(placeholder))")
         }
-        query.append(" ORDER BY lower(a.name), a.id LIMIT \(page.limit + 1)")
+        query.append(" ORDER BY lower(a.name), a.id LIMIT \(page.limit + 1))")
+        query.append(
+            """
+             SELECT \(APIColumns.select), tn.slug AS tenant_slug, lv.*
+            FROM page a JOIN tenants tn ON tn.id = a.tenant_id
+            \(Self.latestVersionJoin)
+            ORDER BY lower(a.name), a.id
+            """)
         let logger = database.logger
         let rows = try await database.read { try await $0.query(query.query, logger: logger).all(Self.decodeEntry) }
         return page.page(rows) { Cursor(id: $0.api.id) }
@@ -82,7 +87,7 @@ public struct CatalogService: Sendable {
     public func tags(_ actor: Actor?) async throws -> [(tag: String, count: Int)] {
         var query = QueryBuilder("SELECT tag, count(*) AS n FROM apis a, unnest(a.tags) AS tag WHERE ")
         query.append(Self.visibilityPredicate(actor, query: &query))
-        query.append(" AND EXISTS (SELECT 1 FROM api_versions v WHERE v.api_id = a.id AND v.state = 'published')")
+        query.append(" AND a.catalog_state = 'published'")
         query.append(" GROUP BY tag ORDER BY count(*) DESC, tag LIMIT 100")
         let logger = database.logger
         return try await database.read { connection in

@@ -153,8 +153,7 @@ public struct SubscriptionService: Sendable {
         let logger = logger
         return try await database.transaction { connection in
             // Lock the row first: concurrent decisions queue here and see the state the winner left.
-            try await connection.query("SELECT 1 FROM subscriptions WHERE id = \(id) AND tenant_id = \(tenantID) FOR UPDATE", logger: logger)
-            let before = try await Self.find(id: id, tenantID: tenantID, on: connection, logger: logger)
+            let before = try await Self.find(id: id, tenantID: tenantID, on: connection, logger: logger, lock: true)
             try Self.checkVisible(actor, before)
             let apiTeam = before.apiTeamID
             if action.isPublisherAction {
@@ -174,16 +173,21 @@ public struct SubscriptionService: Sendable {
                     throw DomainError.conflict("The API version is retired; the subscription cannot become active.")
                 }
             }
-            try await connection.query(
+            var after = before
+            (after.decidedAt, after.updatedAt) = try await connection.query(
                 """
                 UPDATE subscriptions SET state = \(next.rawValue), decided_by = \(actor.userID), decided_at = now(),
                     decision_reason = \(reason), updated_at = now()
-                WHERE id = \(id)
-                """, logger: logger)
+                WHERE id = \(id) RETURNING decided_at, updated_at
+                """, logger: logger
+            ).first { (try $0.get("decided_at", as: Date.self), try $0.get("updated_at", as: Date.self)) }!
+            after.state = next
+            after.decidedBy = actor.userID
+            after.decidedByName = actor.displayName
+            after.decisionReason = reason
             try await Self.recordDecision(
                 subscriptionID: id, tenantID: tenantID, action: action.rawValue, from: before.state, to: next, actor: actor, reason: reason,
                 on: connection, logger: logger)
-            let after = try await Self.find(id: id, tenantID: tenantID, on: connection, logger: logger)
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: tenantID, action: "subscription.\(action.rawValue)",
                 targetType: "subscription", targetID: id.uuidString, before: before, after: after)
@@ -196,9 +200,12 @@ public struct SubscriptionService: Sendable {
 
     // MARK: Helpers
 
-    static func find(id: UUID, tenantID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Subscription {
+    static func find(id: UUID, tenantID: UUID, on connection: PostgresConnection, logger: Logger, lock: Bool = false) async throws -> Subscription {
         let subscription = try await connection.query(
-            "SELECT \(unescaped: SubscriptionColumns.select) FROM \(unescaped: SubscriptionColumns.from) WHERE s.id = \(id) AND s.tenant_id = \(tenantID)",
+            """
+            SELECT \(unescaped: SubscriptionColumns.select) FROM \(unescaped: SubscriptionColumns.from) WHERE s.id = \(id) AND s.tenant_id = \(tenantID)
+            \(unescaped: lock ? "FOR UPDATE OF s" : "")
+            """,
             logger: logger
         ).first(SubscriptionColumns.decode)
         guard let subscription else { throw DomainError.notFound(resource: "subscription") }
