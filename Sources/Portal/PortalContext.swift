@@ -23,6 +23,15 @@ struct PortalContext: RequestContext {
 
     var actor: Actor? { authentication?.actor }
 
+    /// One encoder for every response (Hummingbird's default builds one per request).
+    var responseEncoder: JSONEncoder { PortalContext.encoder }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
     /// The authenticated actor, or a 401 problem.
     func requireActor() throws -> Actor {
         guard let actor else { throw Problem.unauthenticated() }

@@ -3,6 +3,14 @@ import PostgresNIO
 
 /// `postgres://user:password@host:port/database` → a `PostgresClient.Configuration`.
 public enum DatabaseURL {
+    /// The same URL as a single-connection configuration (for LISTEN).
+    public static func connectionConfiguration(_ url: String) throws -> PostgresConnection.Configuration {
+        let client = try configuration(url)
+        return PostgresConnection.Configuration(
+            host: client.host ?? "127.0.0.1", port: client.port ?? 5432, username: client.username, password: client.password,
+            database: client.database, tls: .disable)
+    }
+
     public static func configuration(_ url: String, maximumConnections: Int = 20) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty

@@ -41,6 +41,7 @@ public struct AuthService: Sendable {
 
     let database: Database
     let hasher: PasswordHasher
+    let cache: CredentialCache
     public var sessionLifetime: TimeInterval
     /// Failed sign-ins allowed per address within `throttleWindow` before it is locked for `lockDuration`.
     public var maxFailedLogins: Int
@@ -53,6 +54,7 @@ public struct AuthService: Sendable {
 
     public init(database: Database, hasher: PasswordHasher, sessionLifetime: TimeInterval = 12 * 3600, maxFailedLogins: Int = 5) {
         self.database = database
+        self.cache = .shared
         self.hasher = hasher
         self.sessionLifetime = sessionLifetime
         self.maxFailedLogins = maxFailedLogins
@@ -159,8 +161,8 @@ public struct AuthService: Sendable {
         ).first { try $0.get("tenant_id", as: UUID.self) }
     }
 
-    /// Loads the user and their roles in `tenantID`.
-    static func loadActor(userID: UUID, tenantID: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> Actor {
+    /// Loads the user and their roles in `tenantID` (sign-in, token checks, tools and tests).
+    public static func loadActor(userID: UUID, tenantID: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> Actor {
         let actor = try await connection.query(
             """
             SELECT \(unescaped: actorColumns) FROM users u
@@ -201,9 +203,11 @@ public struct AuthService: Sendable {
     /// unknown, expired or revoked.
     public func authenticate(token: String) async throws -> Authentication? {
         guard token.count <= 256 else { return nil }
-        let hash = SecretToken.sha256(token).byteBuffer
+        let digest = SecretToken.sha256(token)
+        if let cached = cache.get(digest) { return cached }
+        let hash = digest.byteBuffer
         let logger = database.logger
-        return try await database.read { connection in
+        let found: Authentication? = try await database.read { connection in
             if token.hasPrefix("pat_") {
                 return try await connection.query(
                     """
@@ -230,9 +234,12 @@ public struct AuthService: Sendable {
                 Authentication(actor: try Self.decodeActor(row, tenantID: try row.get("session_tenant_id")), csrfToken: try row.get("csrf_token"))
             }
         }
+        if let found { cache.put(digest, found) }
+        return found
     }
 
     public func logout(token: String, actor: Actor) async throws {
+        cache.evict(SecretToken.sha256(token))
         let hash = SecretToken.sha256(token).byteBuffer
         let logger = database.logger
         try await database.transaction { connection in
@@ -315,6 +322,7 @@ public struct AuthService: Sendable {
                 """, logger: logger
             ).first(Self.decodeToken)
             guard let token else { throw DomainError.notFound(resource: "token") }
+            cache.evictAll()
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: actor.tenantID, action: "token.revoked",
                 targetType: "personal_access_token", targetID: id.uuidString, after: token)

@@ -86,7 +86,8 @@ public struct SubscriptionService: Sendable {
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: application.tenantID, action: "subscription.requested",
                 targetType: "subscription", targetID: id.uuidString, after: subscription)
-            if state == .active { try await AuditLog.bumpConfigRevision(on: connection, logger: logger) }
+            // The gateway also names pending and suspended subscriptions in its 403, so every change is published.
+            try await AuditLog.bumpConfigRevision(on: connection, logger: logger)
             return subscription
         }
     }
@@ -191,9 +192,7 @@ public struct SubscriptionService: Sendable {
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: tenantID, action: "subscription.\(action.rawValue)",
                 targetType: "subscription", targetID: id.uuidString, before: before, after: after)
-            if before.state == .active || next == .active {
-                try await AuditLog.bumpConfigRevision(on: connection, logger: logger)
-            }
+            try await AuditLog.bumpConfigRevision(on: connection, logger: logger)
             return after
         }
     }

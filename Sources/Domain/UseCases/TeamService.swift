@@ -88,6 +88,7 @@ public struct TeamService: Sendable {
             ).first { try $0.get("n", as: Int.self) } ?? 0
             if owned > 0 { throw DomainError.conflict("The team still owns APIs or applications; move or delete them first.") }
             try await connection.query("DELETE FROM teams WHERE id = \(id)", logger: logger)
+            CredentialCache.shared.evictAll()
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: tenantID, action: "team.deleted", targetType: "team",
                 targetID: id.uuidString, before: before)
@@ -139,6 +140,7 @@ public struct TeamService: Sendable {
                 "INSERT INTO team_memberships (team_id, user_id, tenant_id, role) VALUES (\(teamID), \(memberID), \(tenantID), \(role!.rawValue))",
                 logger: logger)
             let member = try await Self.findMember(teamID: teamID, userID: memberID, on: connection, logger: logger)
+            CredentialCache.shared.evictAll()
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: tenantID, action: "team.member_added", targetType: "team",
                 targetID: teamID.uuidString, after: member)
@@ -158,6 +160,7 @@ public struct TeamService: Sendable {
                 "UPDATE team_memberships SET role = \(role.rawValue) WHERE team_id = \(teamID) AND user_id = \(userID)", logger: logger)
             var after = before
             after.role = role
+            CredentialCache.shared.evictAll()
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: tenantID, action: "team.member_updated", targetType: "team",
                 targetID: teamID.uuidString, before: before, after: after)
@@ -173,6 +176,7 @@ public struct TeamService: Sendable {
             _ = try await Self.find(id: teamID, tenantID: tenantID, on: connection, logger: logger)
             let before = try await Self.findMember(teamID: teamID, userID: userID, on: connection, logger: logger)
             try await connection.query("DELETE FROM team_memberships WHERE team_id = \(teamID) AND user_id = \(userID)", logger: logger)
+            CredentialCache.shared.evictAll()
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: tenantID, action: "team.member_removed", targetType: "team",
                 targetID: teamID.uuidString, before: before)

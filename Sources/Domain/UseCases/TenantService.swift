@@ -139,6 +139,7 @@ public struct TenantService: Sendable {
                 "UPDATE tenant_memberships SET role = \(role.rawValue) WHERE tenant_id = \(tenantID) AND user_id = \(userID)", logger: logger)
             var after = before
             after.role = role
+            CredentialCache.shared.evictAll()
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: tenantID, action: "tenant.member_updated", targetType: "user",
                 targetID: userID.uuidString, before: before, after: after)
@@ -155,6 +156,7 @@ public struct TenantService: Sendable {
             try await connection.query("DELETE FROM team_memberships WHERE tenant_id = \(tenantID) AND user_id = \(userID)", logger: logger)
             try await connection.query("DELETE FROM tenant_memberships WHERE tenant_id = \(tenantID) AND user_id = \(userID)", logger: logger)
             try await connection.query("DELETE FROM sessions WHERE tenant_id = \(tenantID) AND user_id = \(userID)", logger: logger)
+            CredentialCache.shared.evictAll()
             try await AuditLog.record(
                 on: connection, logger: logger, actor: actor, tenantID: tenantID, action: "tenant.member_removed", targetType: "user",
                 targetID: userID.uuidString, before: before)

@@ -1,0 +1,58 @@
+import NIOCore
+import NIOConcurrencyHelpers
+import Domain
+import Atomics
+/// Case-insensitive recognition of the header names the gateway acts on, without allocating.
+enum HeaderName {
+    enum Known {
+        case host, contentLength, transferEncoding, connection, hopByHop, upgrade, apiKey, authorization, requestID, traceparent
+        case forwardedFor, forwardedOther, userAgent, expect, other
+    }
+
+    static func classify<C: Collection>(_ name: C) -> Known where C.Element == UInt8 {
+        switch name.count {
+        case 2: return equals(name, "te") ? .hopByHop : .other
+        case 4: return equals(name, "host") ? .host : .other
+        case 6: return equals(name, "expect") ? .expect : .other
+        case 7:
+            if equals(name, "trailer") { return .hopByHop }
+            if equals(name, "upgrade") { return .upgrade }
+            return .other
+        case 9: return equals(name, "x-api-key") ? .apiKey : (equals(name, "forwarded") ? .forwardedOther : .other)
+        case 10:
+            if equals(name, "connection") { return .connection }
+            if equals(name, "keep-alive") { return .hopByHop }
+            if equals(name, "user-agent") { return .userAgent }
+            return .other
+        case 11: return equals(name, "traceparent") ? .traceparent : .other
+        case 12: return equals(name, "x-request-id") ? .requestID : .other
+        case 13: return equals(name, "authorization") ? .authorization : .other
+        case 14: return equals(name, "content-length") ? .contentLength : .other
+        case 15:
+            if equals(name, "x-forwarded-for") { return .forwardedFor }
+            return .other
+        case 16:
+            if equals(name, "proxy-connection") { return .hopByHop }
+            if equals(name, "x-forwarded-host") { return .forwardedOther }
+            return .other
+        case 17:
+            if equals(name, "transfer-encoding") { return .transferEncoding }
+            if equals(name, "x-forwarded-proto") { return .forwardedOther }
+            return .other
+        default: return .other
+        }
+    }
+
+    /// `name` equals the lower-case ASCII `lower`, ignoring case.
+    @inline(__always)
+    static func equals<C: Collection>(_ name: C, _ lower: StaticString) -> Bool where C.Element == UInt8 {
+        guard name.count == lower.utf8CodeUnitCount else { return false }
+        var pointer = lower.utf8Start
+        for byte in name {
+            let folded = (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+            if folded != pointer.pointee { return false }
+            pointer += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,85 @@
+import NIOConcurrencyHelpers
+import Domain
+import Atomics
+import NIOCore
+
+/// A parsed HTTP/1.x request head. Offsets point into the buffer the head was parsed from, so
+/// nothing is copied until the head is rebuilt for the upstream.
+struct RequestHead {
+    /// The raw head bytes (request line through the blank line).
+    var raw: ByteBuffer
+    var method: Range<Int>
+    var target: Range<Int>
+    /// Where the path ends (before `?`), within `target`.
+    var pathEnd: Int
+    var version: HTTPVersionKind
+    var headers: [HeaderField]
+    /// Indexes into `headers` of the fields the gateway acts on.
+    var host: Int?
+    var contentLength: Int64?
+    var chunked = false
+    var connectionClose = false
+    var connectionKeepAlive = false
+    var apiKey: Int?
+    var authorization: Int?
+    var requestID: Int?
+    var traceparent: Int?
+    var forwardedFor: Int?
+    var userAgent: Int?
+    var expectContinue = false
+    var upgrade = false
+    /// Lower-cased names listed in `Connection` (hop-by-hop by declaration).
+    var connectionTokens: [String] = []
+
+    enum HTTPVersionKind: Equatable {
+        case http10
+        case http11
+    }
+
+    struct HeaderField {
+        var name: Range<Int>
+        var value: Range<Int>
+        /// The field's hop-by-hop or gateway-consumed role, decided while parsing.
+        var kind: Kind
+
+        enum Kind: Equatable {
+            case passThrough
+            /// Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade, Transfer-Encoding.
+            case hopByHop
+            /// Host, X-Forwarded-*, Forwarded, X-Request-Id, traceparent: rewritten by the gateway.
+            case rewritten
+            /// The subscription key (X-API-Key, or an Authorization bearer carrying it).
+            case credential
+        }
+    }
+
+    func string(_ range: Range<Int>) -> String {
+        raw.getString(at: raw.readerIndex + range.lowerBound, length: range.count) ?? ""
+    }
+
+    func value(_ index: Int?) -> String? {
+        guard let index else { return nil }
+        return string(headers[index].value)
+    }
+
+    var methodString: String { string(method) }
+    var path: String { string(target.lowerBound..<pathEnd) }
+    var targetString: String { string(target) }
+
+    /// Methods that can be retried on another target without changing their meaning.
+    var isIdempotent: Bool {
+        switch methodString {
+        case "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE": true
+        default: false
+        }
+    }
+
+    var isHEAD: Bool { method.count == 4 && string(method) == "HEAD" }
+
+    var keepAlive: Bool {
+        switch version {
+        case .http11: !connectionClose
+        case .http10: connectionKeepAlive && !connectionClose
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import NIOConcurrencyHelpers
+import Domain
+import Atomics
+import NIOCore
+
+/// Parses request heads byte by byte and refuses everything ambiguous (RFC 9112 §11.2 request
+/// smuggling defences): both Content-Length and Transfer-Encoding, differing Content-Length
+/// values, transfer codings other than a final `chunked`, obs-fold, bare CR or LF, control or
+/// non-token bytes in names, control bytes in values.
+enum RequestHeadParser {
+    enum Failure: Error, Equatable {
+        /// 400 with this reason.
+        case badRequest(String)
+        /// 431: the head is larger than allowed.
+        case headersTooLarge
+        /// 505.
+        case versionNotSupported
+        /// 501: a transfer coding the gateway does not implement.
+        case notImplemented(String)
+    }
+
+    enum Result {
+        case incomplete
+        case head(RequestHead, consumed: Int)
+    }
+
+    static let maxHeaderCount = 100
+
+    /// Parses a head from the readable bytes of `buffer` without consuming them.
+    static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int) throws(Failure) -> Result {
+        let view = buffer.readableBytesView
+        // Find the end of the head ("\r\n\r\n") within the limit; tolerate leading CRLFs (RFC 9112 §2.2).
+        var start = view.startIndex
+        while start + 1 < view.endIndex, view[start] == 0x0D, view[start + 1] == 0x0A { start += 2 }
+        let limit = min(view.endIndex, start + maxHeadBytes)
+        var end: Int?
+        var index = start
+        while index + 3 < limit {
+            if view[index + 3] == 0x0A {
+                if view[index] == 0x0D, view[index + 1] == 0x0A, view[index + 2] == 0x0D { end = index + 4; break }
+                index += 1
+            } else if view[index + 3] == 0x0D || view[index + 3] == 0x0A {
+                index += 1
+            } else {
+                index += 4
+            }
+        }
+        guard let headEnd = end else {
+            if view.endIndex - start >= maxHeadBytes { throw .headersTooLarge }
+            return .incomplete
+        }
+        let base = view.startIndex
+        let raw = buffer.getSlice(at: buffer.readerIndex + (start - base), length: headEnd - start)!
+        var head = try parseHead(raw)
+        head.raw = raw
+        return .head(head, consumed: headEnd - base)
+    }
+
+    private static func parseHead(_ raw: ByteBuffer) throws(Failure) -> RequestHead {
+        let bytes = raw.readableBytesView
+        let base = bytes.startIndex
+        var position = base
+        let end = bytes.endIndex - 2  // before the final CRLF
+
+        // Request line: method SP request-target SP HTTP-version CRLF
+        let methodStart = position
+        while position < end, isTokenByte(bytes[position]) { position += 1 }
+        guard position > methodStart, position < end, bytes[position] == 0x20 else { throw .badRequest("malformed request line") }
+        let method = (methodStart - base)..<(position - base)
+        position += 1
+        let targetStart = position
+        var pathEnd: Int?
+        while position < end, bytes[position] > 0x20, bytes[position] != 0x7F {
+            if bytes[position] == 0x3F, pathEnd == nil { pathEnd = position }
+            position += 1
+        }
+        guard position > targetStart, position < end, bytes[position] == 0x20 else { throw .badRequest("malformed request target") }
+        guard bytes[targetStart] == 0x2F else { throw .badRequest("only origin-form request targets are accepted") }
+        let target = (targetStart - base)..<(position - base)
+        position += 1
+        guard position + 8 <= end, bytes[position] == 0x48, bytes[position + 1] == 0x54, bytes[position + 2] == 0x54, bytes[position + 3] == 0x50,
+            bytes[position + 4] == 0x2F, bytes[position + 6] == 0x2E
+        else { throw .badRequest("malformed HTTP version") }
+        let version: RequestHead.HTTPVersionKind
+        switch (bytes[position + 5], bytes[position + 7]) {
+        case (0x31, 0x31): version = .http11
+        case (0x31, 0x30): version = .http10
+        default: throw .versionNotSupported
+        }
+        position += 8
+        guard position + 1 < bytes.endIndex, bytes[position] == 0x0D, bytes[position + 1] == 0x0A else { throw .badRequest("malformed request line") }
+        position += 2
+
+        var head = RequestHead(
+            raw: raw, method: method, target: target, pathEnd: (pathEnd ?? (target.upperBound + base)) - base, version: version, headers: [])
+        var transferEncoding: String?
+        var sawContentLength = false
+
+        while position < end {
+            if bytes[position] == 0x20 || bytes[position] == 0x09 { throw .badRequest("obsolete line folding is not allowed") }
+            let nameStart = position
+            while position < end, isTokenByte(bytes[position]) { position += 1 }
+            guard position > nameStart, position < end, bytes[position] == 0x3A else { throw .badRequest("malformed header name") }
+            let nameEnd = position
+            position += 1
+            while position < end, bytes[position] == 0x20 || bytes[position] == 0x09 { position += 1 }
+            let valueStart = position
+            while position < end, bytes[position] != 0x0D {
+                let byte = bytes[position]
+                if (byte < 0x20 && byte != 0x09) || byte == 0x7F { throw .badRequest("invalid byte in a header value") }
+                position += 1
+            }
+            var valueEnd = position
+            while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            guard position + 1 < bytes.endIndex, bytes[position] == 0x0D, bytes[position + 1] == 0x0A else { throw .badRequest("bare CR in a header") }
+            position += 2
+            guard head.headers.count < maxHeaderCount else { throw .headersTooLarge }
+
+            var field = RequestHead.HeaderField(name: (nameStart - base)..<(nameEnd - base), value: (valueStart - base)..<(valueEnd - base), kind: .passThrough)
+            let index = head.headers.count
+            switch HeaderName.classify(bytes[nameStart..<nameEnd]) {
+            case .host:
+                if head.host != nil { throw .badRequest("more than one Host header") }
+                head.host = index
+                field.kind = .rewritten
+            case .contentLength:
+                let text = raw.getString(at: raw.readerIndex + (valueStart - base), length: valueEnd - valueStart) ?? ""
+                // "5, 5" is a list of equal values (RFC 9110 §8.6); anything else differing is ambiguous.
+                for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                    let trimmed = part.trimmingSpaces
+                    guard !trimmed.isEmpty, trimmed.utf8.count <= 18, trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int64(trimmed) else {
+                        throw .badRequest("invalid Content-Length")
+                    }
+                    if let existing = head.contentLength, existing != value { throw .badRequest("conflicting Content-Length values") }
+                    head.contentLength = value
+                }
+                sawContentLength = true
+                field.kind = .hopByHop  // re-emitted by the gateway from the parsed value
+            case .transferEncoding:
+                let text = (raw.getString(at: raw.readerIndex + (valueStart - base), length: valueEnd - valueStart) ?? "").lowercased()
+                transferEncoding = transferEncoding.map { $0 + "," + text } ?? text
+                field.kind = .hopByHop
+            case .connection:
+                let text = (raw.getString(at: raw.readerIndex + (valueStart - base), length: valueEnd - valueStart) ?? "").lowercased()
+                for token in text.split(separator: ",") {
+                    let name = token.trimmingSpaces
+                    if name == "close" { head.connectionClose = true } else if name == "keep-alive" { head.connectionKeepAlive = true } else if !name.isEmpty {
+                        head.connectionTokens.append(String(name))
+                    }
+                }
+                field.kind = .hopByHop
+            case .hopByHop:
+                field.kind = .hopByHop
+            case .upgrade:
+                head.upgrade = true
+                field.kind = .hopByHop
+            case .apiKey:
+                head.apiKey = index
+                field.kind = .credential
+            case .authorization:
+                head.authorization = index
+            case .requestID:
+                head.requestID = index
+                field.kind = .rewritten
+            case .traceparent:
+                head.traceparent = index
+                field.kind = .rewritten
+            case .forwardedFor:
+                head.forwardedFor = index
+                field.kind = .rewritten
+            case .forwardedOther:
+                field.kind = .rewritten
+            case .userAgent:
+                head.userAgent = index
+            case .expect:
+                let text = (raw.getString(at: raw.readerIndex + (valueStart - base), length: valueEnd - valueStart) ?? "").lowercased()
+                if text == "100-continue" { head.expectContinue = true }
+            case .other:
+                break
+            }
+            head.headers.append(field)
+        }
+
+        if let transferEncoding {
+            if sawContentLength { throw .badRequest("both Content-Length and Transfer-Encoding") }
+            let codings = transferEncoding.split(separator: ",").map { $0.trimmingSpaces }
+            guard codings.last == "chunked" else { throw .badRequest("Transfer-Encoding must end with chunked") }
+            guard codings.count == 1 else { throw .notImplemented("transfer codings other than chunked") }
+            if version == .http10 { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
+            head.chunked = true
+        }
+        if version == .http11 && head.host == nil { throw .badRequest("missing Host header") }
+        if !head.connectionTokens.isEmpty {
+            // Fields named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+            for index in head.headers.indices where head.headers[index].kind == .passThrough {
+                let name = head.string(head.headers[index].name).lowercased()
+                if head.connectionTokens.contains(name) { head.headers[index].kind = .hopByHop }
+            }
+        }
+        return head
+    }
+
+    /// RFC 9110 tchar.
+    @inline(__always)
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        tokenTable[Int(byte)]
+    }
+
+    static let tokenTable: [Bool] = (0..<256).map { value in
+        let byte = UInt8(value)
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
+    }
+}

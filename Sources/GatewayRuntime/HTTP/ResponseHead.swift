@@ -1,0 +1,124 @@
+import NIOConcurrencyHelpers
+import Domain
+import Atomics
+import NIOCore
+
+/// The upstream response head, parsed only as far as the gateway needs: status, framing,
+/// connection reuse, and which lines to drop when forwarding.
+struct ResponseHead {
+    var raw: ByteBuffer
+    var status: Int
+    /// End of the status line including its CRLF.
+    var statusLineEnd: Int
+    /// Header lines to forward, as ranges of whole lines (including CRLF).
+    var forwardedLines: [Range<Int>]
+    var contentLength: Int64?
+    var chunked = false
+    var connectionClose = false
+    var http10 = false
+
+    /// Body framing for a response to a request with the given method (RFC 9112 §6.3).
+    func bodyMode(requestWasHEAD: Bool) -> BodyFramer.Mode {
+        if requestWasHEAD || (100..<200).contains(status) || status == 204 || status == 304 { return .none }
+        if chunked { return .chunked }
+        if let contentLength { return .length(contentLength) }
+        return .untilClose
+    }
+}
+
+enum ResponseHeadParser {
+    enum Failure: Error, Equatable {
+        case malformed(String)
+        case tooLarge
+    }
+
+    enum Result {
+        case incomplete
+        case head(ResponseHead, consumed: Int)
+    }
+
+    static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int = 64 * 1024) throws(Failure) -> Result {
+        let view = buffer.readableBytesView
+        let base = view.startIndex
+        var end: Int?
+        var index = base
+        let limit = min(view.endIndex, base + maxHeadBytes)
+        while index + 3 < limit {
+            if view[index + 3] == 0x0A {
+                if view[index] == 0x0D, view[index + 1] == 0x0A, view[index + 2] == 0x0D { end = index + 4; break }
+                index += 1
+            } else if view[index + 3] == 0x0D || view[index + 3] == 0x0A {
+                index += 1
+            } else {
+                index += 4
+            }
+        }
+        guard let headEnd = end else {
+            if view.count >= maxHeadBytes { throw .tooLarge }
+            return .incomplete
+        }
+        let raw = buffer.getSlice(at: buffer.readerIndex, length: headEnd - base)!
+        let bytes = raw.readableBytesView
+        let b = bytes.startIndex
+        // "HTTP/1.x SSS"
+        guard bytes.count >= 16, bytes[b] == 0x48, bytes[b + 1] == 0x54, bytes[b + 2] == 0x54, bytes[b + 3] == 0x50, bytes[b + 4] == 0x2F,
+            bytes[b + 5] == 0x31, bytes[b + 6] == 0x2E, bytes[b + 8] == 0x20
+        else { throw .malformed("status line") }
+        var status = 0
+        for offset in 9..<12 {
+            let digit = bytes[b + offset]
+            guard digit >= 0x30, digit <= 0x39 else { throw .malformed("status code") }
+            status = status * 10 + Int(digit - 0x30)
+        }
+        var position = b + 12
+        while position < bytes.endIndex, bytes[position] != 0x0A { position += 1 }
+        position += 1
+        var head = ResponseHead(raw: raw, status: status, statusLineEnd: position - b, forwardedLines: [], http10: bytes[b + 7] == 0x30)
+        if head.http10 { head.connectionClose = true }
+        let end2 = bytes.endIndex - 2
+        var contentLengthLines: [Range<Int>] = []
+        while position < end2 {
+            let lineStart = position
+            let nameStart = position
+            while position < end2, bytes[position] != 0x3A, bytes[position] != 0x0A { position += 1 }
+            guard position < end2, bytes[position] == 0x3A else { throw .malformed("header line") }
+            let name = bytes[nameStart..<position]
+            position += 1
+            while position < end2, bytes[position] == 0x20 || bytes[position] == 0x09 { position += 1 }
+            let valueStart = position
+            while position < bytes.endIndex, bytes[position] != 0x0D, bytes[position] != 0x0A { position += 1 }
+            let valueEnd = position
+            while position < bytes.endIndex, bytes[position] != 0x0A { position += 1 }
+            position += 1
+            let line = (lineStart - b)..<(position - b)
+            switch HeaderName.classify(name) {
+            case .contentLength:
+                contentLengthLines.append(line)
+                var value: Int64 = 0
+                for byte in bytes[valueStart..<valueEnd] {
+                    guard byte >= 0x30, byte <= 0x39 else { throw .malformed("Content-Length") }
+                    value = value &* 10 &+ Int64(byte - 0x30)
+                }
+                head.contentLength = value
+                head.forwardedLines.append(line)
+            case .transferEncoding:
+                let text = String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self).lowercased()
+                if text.split(separator: ",").last?.trimmingSpaces == "chunked" { head.chunked = true }
+                head.forwardedLines.append(line)
+            case .connection:
+                let text = String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self).lowercased()
+                if text.contains("close") { head.connectionClose = true }
+            case .hopByHop, .upgrade:
+                break
+            default:
+                head.forwardedLines.append(line)
+            }
+        }
+        if head.chunked {
+            // A response with both is framed by Transfer-Encoding (RFC 9112 §6.3); the length must not reach the client.
+            head.contentLength = nil
+            head.forwardedLines.removeAll { contentLengthLines.contains($0) }
+        }
+        return .head(head, consumed: headEnd - base)
+    }
+}

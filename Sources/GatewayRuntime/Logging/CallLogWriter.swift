@@ -1,0 +1,193 @@
+import NIOCore
+import NIOConcurrencyHelpers
+import Domain
+import Atomics
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Drains the call-log buffer into the day-partitioned `call_logs` table with COPY, in batches.
+/// While PostgreSQL is unreachable, batches are appended to spool files and replayed, oldest
+/// first, once it is back. Retention drops partitions older than the configured days. At
+/// shutdown everything still buffered is written (or spooled).
+struct CallLogWriter: Service {
+    let shared: GatewayShared
+    let client: PostgresClient
+    let spool: SpoolDirectory
+    let logger: Logger
+    let batchSize = 5_000
+    let interval: Duration = .milliseconds(200)
+
+    func run() async throws {
+        var lastMaintenance = ContinuousClock.now - .seconds(3600)
+        var knownPartitions: Set<Int64> = []
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let started = ContinuousClock.now
+                await writeAvailable(knownPartitions: &knownPartitions)
+                if ContinuousClock.now - lastMaintenance > .seconds(600) {
+                    await maintain()
+                    lastMaintenance = ContinuousClock.now
+                }
+                try? await Task.sleep(until: started + interval)
+            }
+        } onGracefulShutdown: {}
+        // Final flush: whatever is still buffered goes to the database or the spool.
+        var partitions = knownPartitions
+        await writeAvailable(knownPartitions: &partitions)
+    }
+
+    /// Writes everything buffered (batch by batch), replaying the spool first when it has data.
+    func writeAvailable(knownPartitions: inout Set<Int64>) async {
+        if spool.hasFiles {
+            guard await replaySpool(knownPartitions: &knownPartitions) else {
+                spoolBuffered()
+                return
+            }
+        }
+        while true {
+            let batch = shared.logs.drain(max: batchSize)
+            if batch.isEmpty { return }
+            do {
+                try await insert(batch, knownPartitions: &knownPartitions)
+                shared.metrics.logsWritten.wrappingIncrement(by: batch.count, ordering: .relaxed)
+            } catch {
+                logger.warning("Call logs cannot be written; spooling to disk", metadata: ["error": "\(String(describing: error))"])
+                spoolBatch(batch)
+                spoolBuffered()
+                return
+            }
+        }
+    }
+
+    private func spoolBuffered() {
+        while true {
+            let batch = shared.logs.drain(max: batchSize)
+            if batch.isEmpty { return }
+            spoolBatch(batch)
+        }
+    }
+
+    private func spoolBatch(_ batch: [CallRecord]) {
+        do {
+            try spool.append(batch)
+            shared.metrics.logsSpooled.wrappingIncrement(by: batch.count, ordering: .relaxed)
+        } catch {
+            // The disk failed too: these records are lost, and counted as dropped.
+            shared.logs.dropped.wrappingIncrement(by: batch.count, ordering: .relaxed)
+            logger.error("Call logs dropped: spool write failed", metadata: ["error": "\(error)", "records": "\(batch.count)"])
+        }
+    }
+
+    /// Replays spool files oldest first; a file is deleted only after its records are committed.
+    private func replaySpool(knownPartitions: inout Set<Int64>) async -> Bool {
+        for file in spool.files() {
+            do {
+                let records = try spool.read(file)
+                var offset = 0
+                while offset < records.count {
+                    let batch = Array(records[offset..<min(records.count, offset + batchSize)])
+                    try await insert(batch, knownPartitions: &knownPartitions)
+                    offset += batch.count
+                }
+                // Written: drop the file. A crash between COPY and this line replays the file once more.
+                spool.remove(file)
+                shared.metrics.logsReplayed.wrappingIncrement(by: records.count, ordering: .relaxed)
+                shared.metrics.logsWritten.wrappingIncrement(by: records.count, ordering: .relaxed)
+                logger.info("Replayed spooled call logs", metadata: ["records": "\(records.count)"])
+            } catch {
+                return false
+            }
+        }
+        return true
+    }
+
+    private func insert(_ batch: [CallRecord], knownPartitions: inout Set<Int64>) async throws {
+        let days = Set(batch.map { Int64($0.timestamp) / 86_400 })
+        for day in days where !knownPartitions.contains(day) {
+            let date = Date(timeIntervalSince1970: TimeInterval(day * 86_400))
+            try await client.query("SELECT portico_ensure_call_log_partition(\(date)::date)", logger: logger)
+            knownPartitions.insert(day)
+        }
+        var text = ByteBuffer()
+        text.reserveCapacity(batch.count * 300)
+        for record in batch { CopyText.append(record, gatewayID: shared.settings.gatewayID, to: &text) }
+        let payload = text
+        try await client.withConnection { connection in
+            try await connection.copyFrom(table: "call_logs", columns: CopyText.columns, logger: logger) { writer in
+                try await writer.write(payload)
+            }
+        }
+    }
+
+    private func maintain() async {
+        let keepFrom = Date().addingTimeInterval(-Double(shared.settings.logRetentionDays) * 86_400)
+        do {
+            try await client.query("SELECT portico_ensure_call_log_partition((now() AT TIME ZONE 'UTC')::date + 1)", logger: logger)
+            try await client.query("SELECT portico_drop_call_log_partitions(\(keepFrom)::date)", logger: logger)
+        } catch {
+            logger.debug("Call log maintenance skipped", metadata: ["error": "\(String(describing: error))"])
+        }
+    }
+}
+
+/// Rows of `COPY … FROM STDIN` (text format): tab-separated, `\N` for NULL, backslash escapes.
+enum CopyText {
+    static let columns = [
+        "ts", "request_id", "tenant_id", "api_id", "api_version_id", "application_id", "subscription_id", "key_prefix", "method", "path",
+        "status", "upstream_target", "attempts", "bytes_in", "bytes_out", "total_ms", "upstream_ms", "client_ip", "user_agent", "error_kind",
+        "gateway_id",
+    ]
+
+    static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer) {
+        buffer.writeString(timestamp(r.timestamp))
+        for value in [r.requestID, r.tenantID, r.apiID, r.versionID, r.applicationID, r.subscriptionID, r.keyPrefix, r.method, r.path] as [String?] {
+            field(value, &buffer)
+        }
+        field(String(r.status), &buffer)
+        field(r.upstreamTarget, &buffer)
+        field(String(r.attempts), &buffer)
+        field(String(r.bytesIn), &buffer)
+        field(String(r.bytesOut), &buffer)
+        field(String(r.totalMs), &buffer)
+        field(r.upstreamMs.map { String($0) }, &buffer)
+        field(r.clientIP, &buffer)
+        field(r.userAgent, &buffer)
+        field(r.errorKind, &buffer)
+        field(gatewayID, &buffer)
+        buffer.writeInteger(UInt8(0x0A))
+    }
+
+    private static func field(_ value: String?, _ buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(0x09))
+        guard let value else {
+            buffer.writeStaticString("\\N")
+            return
+        }
+        for byte in value.utf8 {
+            switch byte {
+            case 0x5C: buffer.writeStaticString("\\\\")
+            case 0x09: buffer.writeStaticString("\\t")
+            case 0x0A: buffer.writeStaticString("\\n")
+            case 0x0D: buffer.writeStaticString("\\r")
+            case 0x00: continue
+            default: buffer.writeInteger(byte)
+            }
+        }
+    }
+
+    /// RFC 3339 UTC with microseconds, which PostgreSQL reads as timestamptz.
+    static func timestamp(_ seconds: Double) -> String {
+        let whole = Int64(seconds.rounded(.down))
+        let micros = Int64(((seconds - Double(whole)) * 1_000_000).rounded())
+        let day = CalendarPeriod.day(unixSeconds: whole)
+        let (y, m, d) = CalendarPeriod.civil(fromDays: day)
+        let s = whole - day * 86_400
+        func pad(_ v: Int64, _ width: Int) -> String {
+            let text = String(v)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2)) \(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(min(micros, 999_999), 6))+00"
+    }
+}

@@ -1,0 +1,929 @@
+import NIOConcurrencyHelpers
+import Atomics
+import Crypto
+import Domain
+import Foundation
+import NIOCore
+
+/// One client connection: parses request heads itself, applies route, key, subscription, rate
+/// limit, quota and fault injection from the immutable config, then streams the request to a
+/// pooled upstream connection on the same event loop and the response back, one request at a
+/// time (pipelined requests wait in the inbound buffer and are answered in order).
+///
+/// Only `ByteBuffer`s pass through: the upstream head is rebuilt into one buffer together with
+/// the first body bytes and written with one flush; the response head likewise.
+final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Phase {
+        /// Waiting for (or parsing) the next request head.
+        case idle
+        /// A request is being handled (delay, connect, forward, response).
+        case exchanging
+        /// A local error answer was sent; the request body is skipped before the next request.
+        case discardingBody
+        case closed
+    }
+
+    private let shared: GatewayShared
+    private let pool: UpstreamPool
+    private let metrics: GatewayMetrics.Shard
+    private let tls: Bool
+    private var context: ChannelHandlerContext!
+    private var inbound: ByteBuffer?
+    private var phase = Phase.idle
+    private var exchange: Exchange?
+    private var discardFramer: BodyFramer?
+    private var clientIP = ""
+    private var clientIPBytes: ArraySlice<UInt8> = []
+    private var readsPaused = false
+    private var closeAfterResponse = false
+    private var flushPending = false
+
+    init(shared: GatewayShared, pool: UpstreamPool, metrics: GatewayMetrics.Shard, tls: Bool) {
+        self.shared = shared
+        self.pool = pool
+        self.metrics = metrics
+        self.tls = tls
+    }
+
+    // MARK: Client events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        clientIP = context.channel.remoteAddress?.ipAddress ?? ""
+        clientIPBytes = ArraySlice(clientIP.utf8)
+        shared.activeConnections.wrappingIncrement(ordering: .relaxed)
+        shared.metrics.openConnections.wrappingIncrement(ordering: .relaxed)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        shared.activeConnections.wrappingDecrement(ordering: .relaxed)
+        shared.metrics.openConnections.wrappingDecrement(ordering: .relaxed)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if inbound == nil || inbound!.readableBytes == 0 {
+            inbound = bytes
+        } else {
+            inbound!.writeBuffer(&bytes)
+        }
+        processInbound()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let upstream = exchange?.upstream, exchange?.requestSent == true { upstream.channel.flush() }
+        flushClientIfNeeded()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        phase = .closed
+        if let exchange {
+            exchange.cancelTimer()
+            if let upstream = exchange.upstream {
+                upstream.owner = nil
+                upstream.channel.close(promise: nil)
+                exchange.upstream = nil
+            }
+            if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
+            exchange.attemptOpen = false
+            finishRecord(exchange, status: exchange.responseStatus ?? 499, errorKind: "client-closed")
+            self.exchange = nil
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // Backpressure: stop reading the upstream while the client cannot take more.
+        if let upstream = exchange?.upstream {
+            _ = upstream.channel.setOption(.autoRead, value: context.channel.isWritable)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            closeAfterResponse = true
+            if phase == .idle && exchange == nil { context.close(promise: nil) }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func flushClientIfNeeded() {
+        if flushPending {
+            flushPending = false
+            context.flush()
+        }
+    }
+
+    private func pauseClientReads(_ paused: Bool) {
+        guard paused != readsPaused else { return }
+        readsPaused = paused
+        _ = context.channel.setOption(.autoRead, value: !paused)
+    }
+
+    // MARK: Parsing the client's bytes
+
+    private var processing = false
+
+    /// Handles what the client sent, one request at a time. Re-entrant calls (a local answer
+    /// ending an exchange while this loop runs) return at once; the running loop picks up.
+    private func processInbound() {
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
+        while true {
+            switch phase {
+            case .closed:
+                return
+            case .idle:
+                guard let buffer = inbound, buffer.readableBytes > 0 else { return }
+                let result: RequestHeadParser.Result
+                do {
+                    result = try RequestHeadParser.parse(buffer, maxHeadBytes: shared.settings.maxHeadBytes)
+                } catch {
+                    let problem: GatewayProblem
+                    switch error {
+                    case .badRequest(let reason): problem = .badRequest(reason)
+                    case .headersTooLarge: problem = .headersTooLarge()
+                    case .versionNotSupported: problem = .versionNotSupported()
+                    case .notImplemented(let what): problem = .notImplemented(what)
+                    }
+                    rejectUnparsed(problem)
+                    return
+                }
+                guard case .head(let head, let consumed) = result else { return }
+                inbound!.moveReaderIndex(forwardBy: consumed)
+                startRequest(head, headBytes: consumed)
+            case .exchanging:
+                guard let exchange else { return }
+                let pending = inbound?.readableBytes ?? 0
+                if exchange.requestFramer.isComplete {
+                    // Pipelined requests wait until this response is done.
+                    if pending > 0 { pauseClientReads(true) }
+                    return
+                }
+                guard pending > 0 else { return }
+                forwardBody(exchange)
+                if phase == .exchanging { return }
+            case .discardingBody:
+                guard discardFramer != nil, let buffer = inbound, buffer.readableBytes > 0 else { return }
+                do {
+                    let count = try discardFramer!.consume(buffer.readableBytesView)
+                    inbound!.moveReaderIndex(forwardBy: count)
+                } catch {
+                    context.close(promise: nil)
+                    phase = .closed
+                    return
+                }
+                if discardFramer!.isComplete {
+                    discardFramer = nil
+                    phase = .idle
+                } else {
+                    return
+                }
+            }
+        }
+    }
+
+    /// Answers a request whose head could not be parsed, then closes the connection.
+    private func rejectUnparsed(_ problem: GatewayProblem) {
+        let requestID = UUID().uuidString.lowercased()
+        context.writeAndFlush(wrapOutboundOut(problem.encode(requestID: requestID, extraHeaders: [], close: true, allocator: context.channel.allocator)))
+            .whenComplete { [context] _ in context?.close(promise: nil) }
+        phase = .closed
+        metrics.record(api: "", status: problem.status, seconds: 0)
+        shared.logs.append(
+            CallRecord(
+                timestamp: Date().timeIntervalSince1970, requestID: requestID, method: "", path: "", status: problem.status, attempts: 0, bytesIn: 0,
+                bytesOut: 0, totalMs: 0, clientIP: clientIP, errorKind: problem.type))
+    }
+
+    // MARK: One request
+
+    private func startRequest(_ head: RequestHead, headBytes: Int) {
+        let now = NIODeadline.now().uptimeNanoseconds
+        let exchange = Exchange(head: head, start: now, clientIP: clientIP)
+        exchange.bytesIn = Int64(headBytes)
+        self.exchange = exchange
+        phase = .exchanging
+        if shared.draining.load(ordering: .relaxed) || !head.keepAlive { closeAfterResponse = true }
+        shared.retryBudget.recordRequest(now: now)
+
+        // Framing first: a body we cannot delimit ends the connection after the answer.
+        if head.chunked {
+            exchange.requestFramer = BodyFramer(mode: .chunked)
+        } else if let length = head.contentLength {
+            exchange.requestFramer = BodyFramer(mode: .length(length))
+            if length > shared.settings.maxBodyBytes { return respondLocally(.payloadTooLarge(limit: shared.settings.maxBodyBytes)) }
+        } else {
+            exchange.requestFramer = BodyFramer(mode: .none)
+        }
+
+        let config = shared.config.config
+        guard config.revision > 0 else { return respondLocally(.unavailable()) }
+
+        // 1. Route by host and path prefix.
+        let raw = head.raw
+        let pathView = raw.readableBytesView[(raw.readableBytesView.startIndex + head.target.lowerBound)..<(raw.readableBytesView.startIndex + head.pathEnd)]
+        if Self.hasDotSegment(pathView) { return respondLocally(.badRequest("the path contains '.' or '..' segments")) }
+        let route = config.table.lookup(path: pathView, host: config.table.hasHostRoutes ? hostBytes(head) : nil)
+        guard let route else { return respondLocally(.noRoute()) }
+        exchange.route = route
+        exchange.record.tenantID = route.tenantIDString
+        exchange.record.apiID = route.apiIDString
+        exchange.record.versionID = route.versionIDString
+        if route.route.state == .retired { return respondLocally(.retired(route)) }
+
+        // 2. The subscription key.
+        guard let key = extractKey(head, exchange) else { return respondLocally(.missingKey()) }
+        let digest = KeyDigest(key.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) } ?? SHA256.hash(data: Array(key)))
+        guard let entry = config.keys[digest] else { return respondLocally(.invalidKey()) }
+        exchange.record.keyPrefix = entry.prefix
+        exchange.record.applicationID = entry.applicationID
+        if entry.status != .active { return respondLocally(.disabledKey(prefix: entry.prefix)) }
+        let unixSeconds = Int64(Date().timeIntervalSince1970)
+        if let expiresAt = entry.expiresAt, expiresAt <= unixSeconds { return respondLocally(.expiredKey(prefix: entry.prefix)) }
+
+        // 3. An active subscription of this application to this version.
+        guard let subscription = config.subscriptions[SubscriptionKey(route: route.index, application: entry.application)] else {
+            return respondLocally(.notSubscribed(route, state: nil))
+        }
+        exchange.record.subscriptionID = subscription.id
+        guard subscription.state == .active else { return respondLocally(.notSubscribed(route, state: subscription.state.rawValue)) }
+
+        // 4. Rate limit and quota.
+        if let limiter = subscription.limiter {
+            let decision = limiter.acquire(now: now, unixSeconds: unixSeconds)
+            if decision.hasPolicy {
+                exchange.limitHeaders = Array(
+                    "RateLimit-Limit: \(decision.limit)\r\nRateLimit-Remaining: \(decision.remaining)\r\nRateLimit-Reset: \(decision.reset)\r\n".utf8)
+            }
+            switch decision.refusal {
+            case .rate: return respondLocally(.rateLimited(retryAfter: decision.retryAfter))
+            case .quota: return respondLocally(.quotaExceeded(retryAfter: decision.retryAfter))
+            case nil: break
+            }
+        }
+
+        // 5. Fault injection.
+        if let fault = route.faultInjection {
+            if fault.abortPercent > 0, Double.random(in: 0..<100) < fault.abortPercent {
+                return respondLocally(.faultInjected(status: fault.abortStatus))
+            }
+            if fault.delayPercent > 0, fault.delayMs > 0, Double.random(in: 0..<100) < fault.delayPercent {
+                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(fault.delayMs))) { [self] in
+                    guard self.exchange === exchange, phase == .exchanging else { return }
+                    self.beginAttempt(exchange)
+                }
+                processBufferedBody(exchange)
+                return
+            }
+        }
+        // Body bytes that came with the head go out in the same write as the head.
+        processBufferedBody(exchange)
+        if self.exchange === exchange, phase == .exchanging { beginAttempt(exchange) }
+    }
+
+    /// Body bytes that arrived with the head are taken (buffered until a connection is attached).
+    private func processBufferedBody(_ exchange: Exchange) {
+        if !exchange.requestFramer.isComplete, let buffer = inbound, buffer.readableBytes > 0 { forwardBody(exchange) }
+    }
+
+    private func hostBytes(_ head: RequestHead) -> ArraySlice<UInt8>? {
+        guard let index = head.host else { return nil }
+        let range = head.headers[index].value
+        var bytes = Array(head.raw.readableBytesView[(head.raw.readableBytesView.startIndex + range.lowerBound)..<(head.raw.readableBytesView.startIndex + range.upperBound)])
+        if let colon = bytes.lastIndex(of: 0x3A), !bytes.contains(0x5D) || colon > bytes.lastIndex(of: 0x5D)! { bytes.removeSubrange(colon...) }
+        for index in bytes.indices where bytes[index] >= 0x41 && bytes[index] <= 0x5A { bytes[index] |= 0x20 }
+        return bytes[...]
+    }
+
+    /// The key from `X-API-Key`, or from `Authorization: Bearer` (then that header is the credential).
+    private func extractKey(_ head: RequestHead, _ exchange: Exchange) -> ByteBufferView? {
+        let view = head.raw.readableBytesView
+        let start = view.startIndex
+        if let index = head.apiKey {
+            let range = head.headers[index].value
+            return range.isEmpty ? nil : view[(start + range.lowerBound)..<(start + range.upperBound)]
+        }
+        if let index = head.authorization {
+            let range = head.headers[index].value
+            let value = view[(start + range.lowerBound)..<(start + range.upperBound)]
+            guard value.count > 7, HeaderName.equals(value.prefix(7), "bearer ") else { return nil }
+            exchange.head.headers[index].kind = .credential
+            var token = value.dropFirst(7)
+            while token.first == 0x20 { token = token.dropFirst() }
+            return token.isEmpty ? nil : token
+        }
+        return nil
+    }
+
+    /// Rejects `.` and `..` segments (also percent-encoded): after prefix stripping they could
+    /// climb out of the upstream's base path.
+    static func hasDotSegment(_ path: ByteBufferView) -> Bool {
+        var segmentStart = path.startIndex
+        var index = path.startIndex
+        func isDots(_ segment: ByteBufferView.SubSequence) -> Bool {
+            var dots = 0
+            var i = segment.startIndex
+            while i < segment.endIndex {
+                if segment[i] == 0x2E {
+                    dots += 1
+                    i += 1
+                } else if segment[i] == 0x25, i + 2 < segment.endIndex, segment[i + 1] == 0x32, segment[i + 2] | 0x20 == 0x65 {
+                    dots += 1
+                    i += 3
+                } else {
+                    return false
+                }
+            }
+            return dots == 1 || dots == 2
+        }
+        while index <= path.endIndex {
+            if index == path.endIndex || path[index] == 0x2F {
+                if index > segmentStart, isDots(path[segmentStart..<index]) { return true }
+                segmentStart = index + 1
+            }
+            index += 1
+        }
+        return false
+    }
+
+    // MARK: Upstream attempts
+
+    private func beginAttempt(_ exchange: Exchange) {
+        guard let route = exchange.route else { return }
+        let now = NIODeadline.now().uptimeNanoseconds
+        guard let index = route.balancer.pick(clientIP: clientIPBytes, excluded: exchange.tried, now: now) else {
+            return respondLocally(exchange.attempts == 0 ? .noHealthyUpstream() : (exchange.lastFailure == .timeout ? .gatewayTimeout() : .badGateway()))
+        }
+        let target = route.balancer.targets[index]
+        exchange.tried.append(index)
+        exchange.targetIndex = index
+        exchange.target = target
+        exchange.attempts += 1
+        exchange.attemptOpen = true
+        target.inFlight.wrappingIncrement(ordering: .relaxed)
+        exchange.record.upstreamTarget = target.key
+        if let connection = pool.takeIdle(target) {
+            attach(connection, to: exchange)
+            return
+        }
+        pool.connect(target, timeout: route.connectTimeout) { [self] result in
+            guard self.exchange === exchange, phase == .exchanging, exchange.upstream == nil else {
+                if case .success(let connection) = result { pool.release(connection) }
+                return
+            }
+            switch result {
+            case .success(let connection): attach(connection, to: exchange)
+            case .failure: attemptFailed(exchange, .connect)
+            }
+        }
+    }
+
+    private func attach(_ connection: UpstreamConnection, to exchange: Exchange) {
+        connection.owner = self
+        connection.uses += 1
+        exchange.upstream = connection
+        exchange.reusedConnection = connection.uses > 1
+        _ = connection.channel.setOption(.autoRead, value: context.channel.isWritable)
+        sendRequest(exchange)
+    }
+
+    /// Writes the rebuilt head and the body bytes received so far in one buffer and one flush.
+    private func sendRequest(_ exchange: Exchange) {
+        guard let connection = exchange.upstream, !exchange.requestSent, let route = exchange.route, let targetIndex = exchange.targetIndex else { return }
+        // A chunked body is only forwarded once its first chunk size parsed, so a malformed body never reaches the upstream.
+        if exchange.head.chunked && !exchange.requestFramer.sawFirstChunkSize && !exchange.requestFramer.isComplete { return }
+        var buffer = connection.channel.allocator.buffer(capacity: exchange.head.raw.readableBytes + 384 + exchange.pendingBody.readableBytes)
+        writeUpstreamHead(exchange, route: route, targetIndex: targetIndex, target: connection.target, into: &buffer)
+        if exchange.pendingBody.readableBytes > 0 {
+            if exchange.retainedBody == nil && exchange.canRetainBody { exchange.retainedBody = exchange.pendingBody }
+            buffer.writeBuffer(&exchange.pendingBody)
+            exchange.pendingBody.clear()
+        }
+        exchange.requestSent = true
+        exchange.upstreamStart = NIODeadline.now().uptimeNanoseconds
+        connection.channel.writeAndFlush(NIOAny(buffer), promise: nil)
+        armReadTimeout(exchange)
+    }
+
+    private func writeUpstreamHead(_ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, into buffer: inout ByteBuffer) {
+        let head = exchange.head
+        let raw = head.raw
+        let base = raw.readerIndex
+        buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + head.method.lowerBound)..<(raw.readableBytesView.startIndex + head.method.upperBound)])
+        buffer.writeInteger(UInt8(0x20))
+        buffer.writeString(route.targetPathPrefixes[targetIndex])
+        let targetStart = head.target.lowerBound
+        if route.route.routing.stripPrefix {
+            let rest = targetStart + route.basePath.count
+            if rest >= head.target.upperBound || raw.getInteger(at: base + rest, as: UInt8.self) == 0x3F {
+                buffer.writeInteger(UInt8(0x2F))
+            }
+            if rest < head.target.upperBound { buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + rest)..<(raw.readableBytesView.startIndex + head.target.upperBound)]) }
+        } else {
+            buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + targetStart)..<(raw.readableBytesView.startIndex + head.target.upperBound)])
+        }
+        buffer.writeStaticString(" HTTP/1.1\r\nHost: ")
+        buffer.writeString(target.hostHeader)
+        buffer.writeStaticString("\r\n")
+        for field in head.headers where field.kind == .passThrough {
+            buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + field.name.lowerBound)..<(raw.readableBytesView.startIndex + field.name.upperBound)])
+            buffer.writeStaticString(": ")
+            buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + field.value.lowerBound)..<(raw.readableBytesView.startIndex + field.value.upperBound)])
+            buffer.writeStaticString("\r\n")
+        }
+        let originalHost = head.value(head.host) ?? ""
+        let proto = tls ? "https" : "http"
+        buffer.writeStaticString("X-Forwarded-For: ")
+        if let forwarded = head.value(head.forwardedFor), !forwarded.isEmpty {
+            buffer.writeString(forwarded)
+            buffer.writeStaticString(", ")
+        }
+        buffer.writeString(clientIP)
+        buffer.writeStaticString("\r\nX-Forwarded-Proto: ")
+        buffer.writeString(proto)
+        if !originalHost.isEmpty {
+            buffer.writeStaticString("\r\nX-Forwarded-Host: ")
+            buffer.writeString(originalHost)
+        }
+        buffer.writeStaticString("\r\nForwarded: for=")
+        buffer.writeString(clientIP.contains(":") ? "\"[\(clientIP)]\"" : clientIP)
+        if !originalHost.isEmpty, !originalHost.contains("\"") {
+            buffer.writeStaticString(";host=\"")
+            buffer.writeString(originalHost)
+            buffer.writeStaticString("\"")
+        }
+        buffer.writeStaticString(";proto=")
+        buffer.writeString(proto)
+        buffer.writeStaticString("\r\nX-Request-Id: ")
+        buffer.writeString(exchange.requestID)
+        buffer.writeStaticString("\r\ntraceparent: ")
+        buffer.writeString(exchange.traceparent)
+        buffer.writeStaticString("\r\n")
+        switch exchange.requestFramer.mode {
+        case .chunked: buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+        case .length(let length): buffer.writeString("Content-Length: \(length)\r\n")
+        default: break
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// Moves request body bytes from the client buffer to the upstream (or holds them until a
+    /// connection is attached), enforcing the body limit.
+    private func forwardBody(_ exchange: Exchange) {
+        guard var buffer = inbound else { return }
+        let count: Int
+        do {
+            count = try exchange.requestFramer.consume(buffer.readableBytesView)
+        } catch {
+            // A malformed chunk: refuse if nothing was forwarded yet, else abort both sides.
+            inbound = buffer
+            closeAfterResponse = true
+            if !exchange.requestSent {
+                respondLocally(.badRequest("malformed chunked body"))
+            } else {
+                abortExchange(exchange, errorKind: "bad-request-body")
+            }
+            return
+        }
+        var slice = buffer.readSlice(length: count)!
+        inbound = buffer
+        exchange.bytesIn += Int64(count)
+        if exchange.requestFramer.bodyBytes > shared.settings.maxBodyBytes {
+            closeAfterResponse = true
+            if exchange.responseStatus == nil {
+                if let upstream = exchange.upstream {
+                    upstream.owner = nil
+                    upstream.channel.close(promise: nil)
+                    exchange.upstream = nil
+                }
+                exchange.requestSent = false
+                respondLocally(.payloadTooLarge(limit: shared.settings.maxBodyBytes))
+            } else {
+                abortExchange(exchange, errorKind: "payload-too-large")
+            }
+            return
+        }
+        if exchange.requestSent, let upstream = exchange.upstream {
+            if exchange.retainedBody != nil {
+                if exchange.canRetainBody { exchange.retainedBody!.writeImmutableBuffer(slice) } else { exchange.retainedBody = nil }
+            }
+            upstream.channel.write(NIOAny(slice), promise: nil)
+            if !upstream.channel.isWritable { pauseClientReads(true) }
+        } else {
+            exchange.pendingBody.writeBuffer(&slice)
+            if exchange.pendingBody.readableBytes > 1 << 20 { pauseClientReads(true) }
+            sendRequest(exchange)
+        }
+        if exchange.requestFramer.isComplete, (inbound?.readableBytes ?? 0) > 0 { pauseClientReads(true) }
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        pauseClientReads(!writable)
+    }
+
+    // MARK: Upstream events
+
+    func upstreamRead(_ bytes: ByteBuffer, from connection: UpstreamConnection) {
+        guard let exchange, exchange.upstream === connection else { return }
+        armReadTimeout(exchange)
+        var bytes = bytes
+        if exchange.responseFramer == nil {
+            if exchange.responseBuffer == nil { exchange.responseBuffer = bytes } else { exchange.responseBuffer!.writeBuffer(&bytes) }
+            parseResponseHead(exchange)
+            return
+        }
+        forwardResponseBody(exchange, bytes)
+    }
+
+    private func parseResponseHead(_ exchange: Exchange) {
+        guard let connection = exchange.upstream, var buffer = exchange.responseBuffer else { return }
+        while true {
+            let result: ResponseHeadParser.Result
+            do {
+                result = try ResponseHeadParser.parse(buffer)
+            } catch {
+                exchange.responseBuffer = nil
+                attemptFailed(exchange, .badResponse)
+                return
+            }
+            guard case .head(let head, let consumed) = result else {
+                exchange.responseBuffer = buffer
+                return
+            }
+            if (100..<200).contains(head.status) && head.status != 101 {
+                // Interim responses (100 Continue) pass through; the final response follows.
+                var interim = buffer.readSlice(length: consumed)!
+                context.write(wrapOutboundOut(interim), promise: nil)
+                exchange.bytesOut += Int64(interim.readableBytes)
+                interim.clear()
+                flushPending = true
+                continue
+            }
+            buffer.moveReaderIndex(forwardBy: consumed)
+            exchange.responseBuffer = nil
+            let route = exchange.route!
+            if [502, 503, 504].contains(head.status) {
+                connection.target.recordFailure(threshold: route.unhealthyThreshold, ejectNanos: route.ejectNanos, now: NIODeadline.now().uptimeNanoseconds)
+                if canRetry(exchange, after: .upstreamStatus) {
+                    exchange.lastFailure = .upstreamStatus
+                    retry(exchange, closing: connection)
+                    return
+                }
+            } else {
+                connection.target.recordSuccess()
+            }
+            exchange.upstreamHeadAt = NIODeadline.now().uptimeNanoseconds
+            exchange.responseStatus = head.status
+            exchange.upstreamKeepAlive = !head.connectionClose
+            var framer = BodyFramer(mode: head.bodyMode(requestWasHEAD: exchange.head.isHEAD))
+            if framer.mode == .untilClose { closeAfterResponse = true }
+            if !exchange.requestFramer.isComplete { closeAfterResponse = true }
+            var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 256 + buffer.readableBytes)
+            out.writeImmutableBuffer(head.raw.getSlice(at: head.raw.readerIndex, length: head.statusLineEnd)!)
+            for line in head.forwardedLines {
+                out.writeImmutableBuffer(head.raw.getSlice(at: head.raw.readerIndex + line.lowerBound, length: line.count)!)
+            }
+            out.writeStaticString("X-Request-Id: ")
+            out.writeString(exchange.requestID)
+            out.writeStaticString("\r\n")
+            if !exchange.limitHeaders.isEmpty { out.writeBytes(exchange.limitHeaders) }
+            if !route.lifecycleHeaders.isEmpty { out.writeBytes(route.lifecycleHeaders) }
+            if closeAfterResponse || shared.draining.load(ordering: .relaxed) {
+                closeAfterResponse = true
+                out.writeStaticString("Connection: close\r\n")
+            }
+            out.writeStaticString("\r\n")
+            do {
+                let count = try framer.consume(buffer.readableBytesView)
+                if count > 0 {
+                    var body = buffer.readSlice(length: count)!
+                    out.writeBuffer(&body)
+                }
+            } catch {
+                exchange.responseFramer = framer
+                abortExchange(exchange, errorKind: "bad-upstream-body")
+                return
+            }
+            exchange.bytesOut += Int64(out.readableBytes)
+            exchange.responseFramer = framer
+            context.write(wrapOutboundOut(out), promise: nil)
+            flushPending = true
+            if buffer.readableBytes > 0 { exchange.upstreamKeepAlive = false }
+            if framer.isComplete { responseComplete(exchange) }
+            return
+        }
+    }
+
+    private func forwardResponseBody(_ exchange: Exchange, _ bytes: ByteBuffer) {
+        var bytes = bytes
+        let count: Int
+        do {
+            count = try exchange.responseFramer!.consume(bytes.readableBytesView)
+        } catch {
+            abortExchange(exchange, errorKind: "bad-upstream-body")
+            return
+        }
+        if count < bytes.readableBytes { exchange.upstreamKeepAlive = false }
+        let slice = bytes.readSlice(length: count)!
+        exchange.bytesOut += Int64(count)
+        context.write(wrapOutboundOut(slice), promise: nil)
+        flushPending = true
+        if !context.channel.isWritable, let upstream = exchange.upstream { _ = upstream.channel.setOption(.autoRead, value: false) }
+        if exchange.responseFramer!.isComplete { responseComplete(exchange) }
+    }
+
+    func upstreamReadComplete() {
+        flushClientIfNeeded()
+    }
+
+    func upstreamClosed(_ connection: UpstreamConnection) {
+        guard let exchange, exchange.upstream === connection else { return }
+        connection.owner = nil
+        exchange.upstream = nil
+        if var framer = exchange.responseFramer {
+            if framer.finishAtClose() {
+                exchange.responseFramer = framer
+                exchange.upstreamKeepAlive = false
+                responseComplete(exchange)
+            } else {
+                abortExchange(exchange, errorKind: "upstream-closed")
+            }
+            return
+        }
+        attemptFailed(exchange, .closed)
+    }
+
+    // MARK: Failures, retries, timeouts
+
+    enum FailureKind: String {
+        case connect = "connect-failed"
+        case closed = "upstream-closed"
+        case timeout = "upstream-timeout"
+        case badResponse = "bad-upstream-response"
+        case upstreamStatus = "upstream-5xx"
+    }
+
+    private func armReadTimeout(_ exchange: Exchange) {
+        guard let route = exchange.route else { return }
+        exchange.cancelTimer()
+        exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(in: route.readTimeout) { [self] in
+            guard self.exchange === exchange else { return }
+            exchange.timer = nil
+            if exchange.responseFramer == nil {
+                attemptFailed(exchange, .timeout)
+            } else {
+                abortExchange(exchange, errorKind: "upstream-timeout")
+            }
+        }
+    }
+
+    private func canRetry(_ exchange: Exchange, after kind: FailureKind) -> Bool {
+        guard let route = exchange.route, exchange.attempts <= route.retries, exchange.responseFramer == nil else { return false }
+        // Nothing reached an upstream after a connect failure; otherwise only idempotent requests whose
+        // body is still held may be sent again.
+        if kind != .connect {
+            guard exchange.head.isIdempotent else { return false }
+            if exchange.requestFramer.bodyBytes > 0 && exchange.retainedBody == nil { return false }
+        }
+        return shared.retryBudget.allowRetry(now: NIODeadline.now().uptimeNanoseconds)
+    }
+
+    private func attemptFailed(_ exchange: Exchange, _ kind: FailureKind) {
+        guard let route = exchange.route else { return }
+        exchange.cancelTimer()
+        metrics.upstreamError(kind.rawValue)
+        if let target = exchange.target {
+            target.recordFailure(threshold: route.unhealthyThreshold, ejectNanos: route.ejectNanos, now: NIODeadline.now().uptimeNanoseconds)
+        }
+        exchange.lastFailure = kind
+        if canRetry(exchange, after: kind) {
+            retry(exchange, closing: exchange.upstream)
+            return
+        }
+        if let upstream = exchange.upstream {
+            upstream.owner = nil
+            upstream.channel.close(promise: nil)
+            exchange.upstream = nil
+        }
+        if !exchange.requestFramer.isComplete { closeAfterResponse = true }
+        respondLocally(kind == .timeout ? .gatewayTimeout() : .badGateway(), errorKind: kind.rawValue)
+    }
+
+    private func retry(_ exchange: Exchange, closing connection: UpstreamConnection?) {
+        if let connection {
+            connection.owner = nil
+            connection.channel.close(promise: nil)
+        }
+        exchange.upstream = nil
+        exchange.requestSent = false
+        exchange.responseBuffer = nil
+        if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
+        exchange.attemptOpen = false
+        if let retained = exchange.retainedBody {
+            exchange.pendingBody = retained
+            exchange.retainedBody = nil
+        }
+        beginAttempt(exchange)
+    }
+
+    /// Ends an exchange whose response already started (or cannot be answered): closes both sides.
+    private func abortExchange(_ exchange: Exchange, errorKind: String) {
+        exchange.cancelTimer()
+        if let upstream = exchange.upstream {
+            upstream.owner = nil
+            upstream.channel.close(promise: nil)
+            exchange.upstream = nil
+        }
+        if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
+        exchange.attemptOpen = false
+        finishRecord(exchange, status: exchange.responseStatus ?? 502, errorKind: errorKind)
+        self.exchange = nil
+        phase = .closed
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    // MARK: Completion
+
+    private func responseComplete(_ exchange: Exchange) {
+        exchange.cancelTimer()
+        // The upstream's read-complete will no longer reach us once the connection is back in the pool.
+        flushClientIfNeeded()
+        if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
+        exchange.attemptOpen = false
+        if let upstream = exchange.upstream {
+            exchange.upstream = nil
+            if exchange.upstreamKeepAlive && exchange.requestFramer.isComplete {
+                pool.release(upstream)
+            } else {
+                upstream.owner = nil
+                upstream.channel.close(promise: nil)
+            }
+        }
+        finishRecord(exchange, status: exchange.responseStatus ?? 0, errorKind: nil)
+        self.exchange = nil
+        endOfExchange()
+    }
+
+    /// After a response: close if asked to, else go on with pipelined requests.
+    private func endOfExchange() {
+        if closeAfterResponse {
+            phase = .closed
+            flushPending = false
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { [context] _ in
+                context?.close(promise: nil)
+            }
+            return
+        }
+        phase = .idle
+        pauseClientReads(false)
+        processInbound()
+    }
+
+    /// Answers with a problem document. The request body, if any is still coming, is skipped
+    /// when its length is known and small; otherwise the connection closes after the answer.
+    private func respondLocally(_ problem: GatewayProblem, errorKind: String? = nil) {
+        guard let exchange else { return }
+        exchange.cancelTimer()
+        if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
+        exchange.attemptOpen = false
+        if !exchange.requestFramer.isComplete {
+            switch exchange.requestFramer.mode {
+            case .length(let length) where length - exchange.requestFramer.bodyBytes <= 1 << 20:
+                break
+            default:
+                closeAfterResponse = true
+            }
+        }
+        var extra = exchange.limitHeaders
+        if let route = exchange.route, problem.status < 500 || problem.type == "fault-injected" { extra += route.lifecycleHeaders }
+        let buffer = problem.encode(
+            requestID: exchange.requestID, extraHeaders: extra, close: closeAfterResponse || shared.draining.load(ordering: .relaxed),
+            allocator: context.channel.allocator)
+        exchange.bytesOut += Int64(buffer.readableBytes)
+        exchange.responseStatus = problem.status
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        flushPending = true
+        finishRecord(exchange, status: problem.status, errorKind: errorKind ?? problem.type)
+        self.exchange = nil
+        if !exchange.requestFramer.isComplete && !closeAfterResponse {
+            discardFramer = exchange.requestFramer
+            phase = .discardingBody
+            flushClientIfNeeded()
+            processInbound()
+            return
+        }
+        flushClientIfNeeded()
+        endOfExchange()
+    }
+
+    private func finishRecord(_ exchange: Exchange, status: Int, errorKind: String?) {
+        let end = NIODeadline.now().uptimeNanoseconds
+        var record = exchange.record
+        record.status = status
+        record.attempts = exchange.attempts
+        record.bytesIn = exchange.bytesIn
+        record.bytesOut = exchange.bytesOut
+        record.totalMs = Double(end &- exchange.start) / 1_000_000
+        if exchange.upstreamStart > 0 { record.upstreamMs = Double((exchange.upstreamHeadAt > 0 ? exchange.upstreamHeadAt : end) &- exchange.upstreamStart) / 1_000_000 }
+        record.errorKind = errorKind
+        shared.logs.append(record)
+        metrics.record(api: exchange.route?.apiIDString ?? "", status: status, seconds: record.totalMs / 1000)
+    }
+}
+
+/// The state of one request while it is handled.
+final class Exchange {
+    var head: RequestHead
+    let start: UInt64
+    var route: CompiledRoute?
+    var record: CallRecord
+    let requestID: String
+    let traceparent: String
+    var requestFramer = BodyFramer(mode: .none)
+    var limitHeaders: [UInt8] = []
+    var tried: [Int] = []
+    var targetIndex: Int?
+    var target: UpstreamTarget?
+    var attempts = 0
+    /// The current attempt counts in the target's in-flight number.
+    var attemptOpen = false
+    var lastFailure: ClientConnectionHandler.FailureKind?
+    var upstream: UpstreamConnection?
+    var reusedConnection = false
+    var requestSent = false
+    /// Body bytes received before a connection was attached.
+    var pendingBody = ByteBuffer()
+    /// A copy of the body sent so far, while small enough to send again on a retry.
+    var retainedBody: ByteBuffer?
+    var responseBuffer: ByteBuffer?
+    var responseFramer: BodyFramer?
+    var responseStatus: Int?
+    var upstreamKeepAlive = true
+    var upstreamStart: UInt64 = 0
+    var upstreamHeadAt: UInt64 = 0
+    var bytesIn: Int64 = 0
+    var bytesOut: Int64 = 0
+    var timer: Scheduled<Void>?
+
+    static let retainLimit: Int64 = 64 * 1024
+
+    init(head: RequestHead, start: UInt64, clientIP: String) {
+        self.head = head
+        self.start = start
+        let incoming = head.value(head.requestID)
+        requestID = incoming.flatMap { Self.isValidRequestID($0) ? $0 : nil } ?? Self.makeRequestID()
+        traceparent = head.value(head.traceparent).flatMap { Self.isValidTraceparent($0) ? $0 : nil } ?? Self.makeTraceparent()
+        record = CallRecord(
+            timestamp: Date().timeIntervalSince1970, requestID: requestID, method: head.methodString, path: String(head.path.prefix(2048)), status: 0,
+            attempts: 0, bytesIn: 0, bytesOut: 0, totalMs: 0, clientIP: clientIP, userAgent: head.value(head.userAgent).map { String($0.prefix(512)) })
+    }
+
+    var canRetainBody: Bool { requestFramer.bodyBytes <= Self.retainLimit && head.isIdempotent }
+
+    func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    static func isValidRequestID(_ id: String) -> Bool {
+        id.utf8.count <= 128 && !id.isEmpty && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+    }
+
+    /// W3C trace context: version 00, 32 hex trace id, 16 hex parent id, 2 hex flags; not all zero.
+    static func isValidTraceparent(_ value: String) -> Bool {
+        let parts = value.split(separator: "-")
+        guard parts.count == 4, parts[0].count == 2, parts[1].count == 32, parts[2].count == 16, parts[3].count == 2 else { return false }
+        let hex = { (s: Substring) in s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) } }
+        return parts.allSatisfy(hex) && parts[0] != "ff" && parts[1] != String(repeating: "0", count: 32) && parts[2] != String(repeating: "0", count: 16)
+    }
+
+    static func makeRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return hex(generator.next()) + hex(generator.next())
+    }
+
+    static func makeTraceparent() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "00-\(hex(generator.next()))\(hex(generator.next()))-\(hex(generator.next()))-01"
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes = [UInt8](repeating: 0, count: 16)
+        var v = value
+        for index in (0..<16).reversed() {
+            bytes[index] = digits[Int(v & 0xF)]
+            v >>= 4
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

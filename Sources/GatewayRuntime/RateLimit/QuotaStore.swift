@@ -1,0 +1,105 @@
+import NIOCore
+import NIOConcurrencyHelpers
+import Atomics
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Persists quota usage: every few seconds each limiter's unflushed increments are added to
+/// `quota_usage` and the totals (which include other gateways' usage) are read back. Usage of
+/// newly seen subscriptions is loaded after each config swap, so quotas survive restarts.
+struct QuotaStore: Service {
+    let shared: GatewayShared
+    let client: PostgresClient
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                try? await Task.sleep(for: interval)
+                await flush()
+            }
+        } onGracefulShutdown: {}
+        await flush()
+    }
+
+    func flush() async {
+        let limiters = shared.limiters.all
+        var taken: [(SubscriptionLimiter, SubscriptionLimiter.Pending)] = []
+        for limiter in limiters {
+            if let pending = limiter.takePending() { taken.append((limiter, pending)) }
+        }
+        guard !taken.isEmpty else { return }
+        var ids: [UUID] = []
+        var periods: [String] = []
+        var days: [Int] = []
+        var counts: [Int64] = []
+        for (limiter, pending) in taken {
+            if pending.dayCount > 0 {
+                ids.append(limiter.subscriptionID)
+                periods.append("day")
+                days.append(Int(pending.day))
+                counts.append(pending.dayCount)
+            }
+            if pending.monthCount > 0 {
+                ids.append(limiter.subscriptionID)
+                periods.append("month")
+                days.append(Int(CalendarPeriod.firstDay(ofMonth: pending.month)))
+                counts.append(pending.monthCount)
+            }
+        }
+        do {
+            let rows = try await client.query(
+                """
+                INSERT INTO quota_usage (subscription_id, period, period_start, used)
+                SELECT t.s, t.p, date '1970-01-01' + t.d::int, t.u
+                FROM unnest(\(ids)::uuid[], \(periods)::text[], \(days)::int8[], \(counts)::int8[]) AS t(s, p, d, u)
+                WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = t.s)
+                ON CONFLICT (subscription_id, period, period_start) DO UPDATE SET used = quota_usage.used + EXCLUDED.used, updated_at = now()
+                RETURNING subscription_id, period, (period_start - date '1970-01-01')::int8, used
+                """, logger: logger)
+            var totals: [UUID: (day: Int64?, month: Int64?)] = [:]
+            for try await (id, period, _, used) in rows.decode((UUID, String, Int64, Int64).self) {
+                if period == "day" { totals[id, default: (nil, nil)].day = used } else { totals[id, default: (nil, nil)].month = used }
+            }
+            for (limiter, pending) in taken {
+                let total = totals[limiter.subscriptionID]
+                limiter.applyTotals(dayPeriod: pending.day, dayTotal: total?.day, monthPeriod: pending.month, monthTotal: total?.month)
+            }
+        } catch {
+            for (limiter, pending) in taken { limiter.restorePending(pending) }
+            logger.debug("Quota usage not written yet", metadata: ["error": "\(String(describing: error))"])
+        }
+    }
+
+    /// Reads the current day's and month's totals of the config's active subscriptions.
+    func loadTotals(_ config: GatewayConfig) async {
+        let unix = Int64(Date().timeIntervalSince1970)
+        let today = CalendarPeriod.day(unixSeconds: unix)
+        let month = CalendarPeriod.month(day: today)
+        let monthStart = CalendarPeriod.firstDay(ofMonth: month)
+        let ids = config.subscriptions.filter { $0.state == .active }.map(\.id)
+        guard !ids.isEmpty else { return }
+        do {
+            let rows = try await client.query(
+                """
+                SELECT subscription_id, period, used FROM quota_usage
+                WHERE subscription_id = ANY(\(ids)::uuid[])
+                  AND ((period = 'day' AND period_start = date '1970-01-01' + \(Int(today))::int)
+                    OR (period = 'month' AND period_start = date '1970-01-01' + \(Int(monthStart))::int))
+                """, logger: logger)
+            var totals: [UUID: (day: Int64?, month: Int64?)] = [:]
+            for try await (id, period, used) in rows.decode((UUID, String, Int64).self) {
+                if period == "day" { totals[id, default: (nil, nil)].day = used } else { totals[id, default: (nil, nil)].month = used }
+            }
+            for (id, total) in totals {
+                shared.limiters.limiter(for: id).applyTotals(dayPeriod: today, dayTotal: total.day, monthPeriod: month, monthTotal: total.month)
+            }
+        } catch {
+            logger.warning("Quota usage could not be loaded", metadata: ["error": "\(String(describing: error))"])
+        }
+    }
+}

@@ -1,0 +1,5 @@
+import NIOCore
+
+enum ByteBufferAllocatorCompat {
+    static func buffer(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+@testable import GatewayRuntime
+
+/// Request smuggling defences: ambiguous framing is refused with 400 before anything reaches an
+/// upstream; oversized heads get 431, oversized bodies 413.
+@Suite(.serialized) struct FramingTests {
+    static let attacks: [(String, String)] = [
+        ("CL and TE", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        ("TE and CL", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"),
+        ("differing CL", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
+        ("CL list differing", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nContent-Length: 5, 6\r\n\r\nhello!"),
+        ("negative CL", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nContent-Length: -1\r\n\r\n"),
+        ("CL with plus", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nContent-Length: +5\r\n\r\nhello"),
+        ("malformed chunk size", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"),
+        ("chunk size with 0x", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n"),
+        ("TE not chunked last", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n"),
+        ("TE obfuscated", "POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n"),
+        ("obs-fold", "GET /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nX-Long: a\r\n b\r\n\r\n"),
+        ("space before colon", "GET /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nTransfer-Encoding : chunked\r\n\r\n"),
+        ("bare LF", "GET /orders/v1/x HTTP/1.1\nHost: x\r\nX-API-Key: KEY\r\n\r\n"),
+        ("NUL in value", "GET /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nX-Evil: a\u{0}b\r\n\r\n"),
+        ("control in value", "GET /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\nX-Evil: a\u{1}b\r\n\r\n"),
+        ("two hosts", "GET /orders/v1/x HTTP/1.1\r\nHost: x\r\nHost: y\r\nX-API-Key: KEY\r\n\r\n"),
+        ("no host", "GET /orders/v1/x HTTP/1.1\r\nX-API-Key: KEY\r\n\r\n"),
+        ("absolute form", "GET http://evil/orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: KEY\r\n\r\n"),
+    ]
+
+    @Test func ambiguousFramingNeverReachesTheUpstream() async throws {
+        try await GatewayHarness.run { h in
+            for (name, attack) in Self.attacks {
+                let connection = try RawHTTPConnection(port: h.port)
+                try connection.send(attack.replacingOccurrences(of: "KEY", with: h.key.secret))
+                let response = try connection.readResponse()
+                #expect([400, 501].contains(response.status), "\(name): \(response.status) \(response.text)")
+                #expect(response.header("Connection") == "close", "\(name)")
+                #expect(connection.isClosedByPeer(), "\(name): the connection must be closed")
+            }
+            #expect(h.upstreams[0].count == 0, "an attack reached the upstream: \(h.upstreams[0].received.map(\.uri))")
+            // A valid request still works afterwards.
+            #expect(try h.call().status == 200)
+        }
+    }
+
+    @Test func oversizedHeadsAndBodies() async throws {
+        try await GatewayHarness.run(settings: ["portico.gateway.max.body.bytes": 1000]) { h in
+            let huge = String(repeating: "a", count: 20_000)
+            let head = try rawRequest(port: h.port, "GET", "/orders/v1/x", headers: ["X-API-Key": h.key.secret, "X-Big": huge])
+            #expect(head.status == 431)
+            #expect(head.problemType == "headers-too-large")
+            let body = try h.call(method: "POST", body: Data(repeating: 1, count: 1001))
+            #expect(body.status == 413)
+            #expect(body.problemType == "payload-too-large")
+            let connection = try RawHTTPConnection(port: h.port)
+            try connection.send("POST /orders/v1/x HTTP/1.1\r\nHost: x\r\nX-API-Key: \(h.key.secret)\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n" + String(repeating: "b", count: 1024) + "\r\n400\r\n")
+            #expect(try connection.readResponse().status == 413)
+            #expect(try h.call(method: "POST", body: Data(repeating: 1, count: 1000)).status == 200)
+            #expect(h.upstreams[0].received.allSatisfy { $0.bodyBytes <= 1000 })
+        }
+    }
+
+    @Test func parserUnitCases() throws {
+        func parse(_ text: String) throws(RequestHeadParser.Failure) -> RequestHead? {
+            if case .head(let head, _) = try RequestHeadParser.parse(ByteBufferAllocatorCompat.buffer(text), maxHeadBytes: 16384) { return head }
+            return nil
+        }
+        #expect(try parse("GET / HTTP/1.1\r\nHost: a\r\n") == nil)
+        let head = try #require(try parse("POST /a/b?c=d HTTP/1.1\r\nHost: a:80\r\nContent-Length: 3, 3\r\nConnection: close, X-Drop\r\nX-Drop: 1\r\n\r\n"))
+        #expect(head.path == "/a/b")
+        #expect(head.targetString == "/a/b?c=d")
+        #expect(head.contentLength == 3)
+        #expect(head.connectionClose)
+        #expect(head.headers.first { head.string($0.name) == "X-Drop" }?.kind == .hopByHop)
+        #expect(throws: RequestHeadParser.Failure.versionNotSupported) { try parse("GET / HTTP/2.0\r\nHost: a\r\n\r\n") }
+        #expect(ClientConnectionHandler.hasDotSegment(ByteBufferAllocatorCompat.buffer("/a/./b").readableBytesView))
+        #expect(!ClientConnectionHandler.hasDotSegment(ByteBufferAllocatorCompat.buffer("/a/.well-known/b").readableBytesView))
+    }
+
+    @Test func chunkedFramerFindsTheEndAndRejectsGarbage() throws {
+        var framer = BodyFramer(mode: .chunked)
+        let body = "4\r\nwiki\r\n0\r\nT: 1\r\n\r\nGET /next"
+        let count = try framer.consume(ByteBufferAllocatorCompat.buffer(body).readableBytesView)
+        #expect(framer.isComplete)
+        #expect(count == body.utf8.count - "GET /next".utf8.count)
+        #expect(framer.bodyBytes == 4)
+        var bad = BodyFramer(mode: .chunked)
+        #expect(throws: BodyFramer.Failure.self) { try bad.consume(ByteBufferAllocatorCompat.buffer("4\r\nwikiX\r\n").readableBytesView) }
+    }
+}
