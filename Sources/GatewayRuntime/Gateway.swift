@@ -49,7 +49,7 @@ struct Gateway: Sendable {
         let sync = ConfigSync(
             shared: shared, loader: GatewayConfigLoader(client: client, logger: logger), snapshots: SnapshotStore(path: settings.snapshotPath),
             listenConfiguration: try DatabaseURL.connectionConfiguration(settings.databaseURL), pollInterval: .milliseconds(Int64(settings.pollIntervalMs)),
-            logger: logger, onApplied: { config in await quota.loadTotals(config) })
+            logger: logger, hydrate: { config in await quota.loadTotals(config) })
         var services: [any Service] = [
             client, sync, quota,
             CallLogWriter(shared: shared, client: client, spool: SpoolDirectory(path: settings.spoolDirectory), logger: logger),

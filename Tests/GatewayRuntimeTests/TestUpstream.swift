@@ -20,6 +20,7 @@ final class TestUpstream: Sendable {
     let group: MultiThreadedEventLoopGroup
     private let channel: NIOLockedValueBox<(any Channel)?> = .init(nil)
     private let log = NIOLockedValueBox<[Received]>([])
+    private let connections = NIOLockedValueBox<[any Channel]>([])
     /// When set, every request is answered with this status.
     let forcedStatus = NIOLockedValueBox<Int?>(nil)
 
@@ -38,7 +39,8 @@ final class TestUpstream: Sendable {
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                self.connections.withLockedValue { $0.append(channel) }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(upstream: self))
                 }
@@ -47,9 +49,13 @@ final class TestUpstream: Sendable {
         channel.withLockedValue { $0 = bound }
     }
 
+    /// Stops listening and closes every open connection (as a crashed server would).
     func stop() async {
         if let channel = channel.withLockedValue({ $0 }) { try? await channel.close() }
         channel.withLockedValue { $0 = nil }
+        for connection in connections.withLockedValue({ list in defer { list.removeAll() }; return list }) {
+            try? await connection.close()
+        }
     }
 
     func shutdown() async {

@@ -11,7 +11,7 @@ final class GatewayMetrics: Sendable {
 
     final class Shard: Sendable {
         struct Key: Hashable {
-            var api: String
+            var api: UUID?
             var status: Int
         }
 
@@ -25,7 +25,7 @@ final class GatewayMetrics: Sendable {
 
         let state = NIOLockedValueBox(State())
 
-        func record(api: String, status: Int, seconds: Double) {
+        func record(api: UUID?, status: Int, seconds: Double) {
             state.withLockedValue { state in
                 state.requests[Key(api: api, status: status), default: 0] += 1
                 var bucket = 0
@@ -74,8 +74,9 @@ final class GatewayMetrics: Sendable {
             }
         }
         var out = "# HELP portico_gateway_requests_total Requests by API and status.\n# TYPE portico_gateway_requests_total counter\n"
-        for (key, value) in requests.sorted(by: { ($0.key.api, $0.key.status) < ($1.key.api, $1.key.status) }) {
-            out += "portico_gateway_requests_total{api=\"\(key.api)\",status=\"\(key.status)\"} \(value)\n"
+        let label = { (api: UUID?) in api?.uuidString.lowercased() ?? "" }
+        for (key, value) in requests.sorted(by: { (label($0.key.api), $0.key.status) < (label($1.key.api), $1.key.status) }) {
+            out += "portico_gateway_requests_total{api=\"\(label(key.api))\",status=\"\(key.status)\"} \(value)\n"
         }
         out += "# HELP portico_gateway_request_duration_seconds Time from request head to the end of the response.\n"
         out += "# TYPE portico_gateway_request_duration_seconds histogram\n"

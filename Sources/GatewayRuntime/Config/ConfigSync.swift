@@ -19,8 +19,11 @@ struct ConfigSync: Service {
     let listenConfiguration: PostgresConnection.Configuration
     let pollInterval: Duration
     let logger: Logger
-    /// Called after each successful swap (the quota store loads usage of new subscriptions).
-    let onApplied: @Sendable (GatewayConfig) async -> Void
+    /// Loads quota usage for a configuration's subscriptions before it serves (false when the
+    /// database cannot be reached).
+    let hydrate: @Sendable (GatewayConfig) async -> Bool
+    /// The configuration in use and whether its quota usage was loaded.
+    private let state = NIOLockedValueBox<(config: GatewayConfig?, hydrated: Bool)>((nil, false))
 
     func run() async throws {
         loadSnapshotFromDisk()
@@ -47,7 +50,9 @@ struct ConfigSync: Service {
     private func loadSnapshotFromDisk() {
         do {
             guard let config = try snapshots.load() else { return }
+            // Serve at once; quota usage is loaded as soon as the database answers.
             apply(config, persist: false)
+            state.withLockedValue { $0 = (config, false) }
             logger.notice("Serving the configuration snapshot from disk", metadata: ["config.revision": "\(config.revision)"])
         } catch {
             logger.error("The configuration snapshot on disk is unusable", metadata: ["error": "\(error)"])
@@ -56,13 +61,23 @@ struct ConfigSync: Service {
 
     /// Loads and applies a newer revision if there is one.
     func refresh() async {
+        let loader = loader
         do {
-            let revision = try await loader.revision()
-            guard revision != shared.config.config.revision else { return }
-            let config = try await loader.load()
+            let revision = try await withDeadline(.seconds(3)) { try await loader.revision() }
+            let (current, hydrated) = state.withLockedValue { $0 }
+            if revision == shared.config.config.revision {
+                // Same configuration (for example from the disk snapshot): make sure quota usage is known.
+                if !hydrated, let current, await hydrate(current) { state.withLockedValue { $0.hydrated = true } }
+                return
+            }
+            let config = try await withDeadline(.seconds(30)) { try await loader.load() }
             try config.validate()
-            apply(config, persist: true)
-            await onApplied(config)
+            // Usage of the subscriptions is loaded before the new configuration serves, so a
+            // restarted gateway does not grant a quota twice.
+            let compiled = RuntimeConfig.compile(config, targets: shared.targets, limiters: shared.limiters)
+            let loaded = await hydrate(config)
+            apply(config, compiled: compiled, persist: true)
+            state.withLockedValue { $0 = (config, loaded) }
             logger.info("Configuration applied", metadata: ["config.revision": "\(config.revision)", "routes": "\(config.routes.count)", "keys": "\(config.keys.count)"])
         } catch {
             shared.metrics.configLoadFailures.wrappingIncrement(ordering: .relaxed)
@@ -70,8 +85,8 @@ struct ConfigSync: Service {
         }
     }
 
-    private func apply(_ config: GatewayConfig, persist: Bool) {
-        let compiled = RuntimeConfig.compile(config, targets: shared.targets, limiters: shared.limiters)
+    private func apply(_ config: GatewayConfig, compiled: RuntimeConfig? = nil, persist: Bool) {
+        let compiled = compiled ?? RuntimeConfig.compile(config, targets: shared.targets, limiters: shared.limiters)
         shared.config.store(compiled)
         shared.metrics.configRevision.store(config.revision, ordering: .relaxed)
         shared.metrics.configGeneratedAt.store(Int64(config.generatedAt.timeIntervalSince1970), ordering: .relaxed)

@@ -20,22 +20,24 @@ struct CallLogWriter: Service {
     let interval: Duration = .milliseconds(200)
 
     func run() async throws {
-        var lastMaintenance = ContinuousClock.now - .seconds(3600)
         var knownPartitions: Set<Int64> = []
-        await withGracefulShutdownHandler {
+        await withDiscardingTaskGroup { group in
+            // Partition upkeep runs beside the writer, so a slow or absent database never delays writing or spooling.
+            group.addTask {
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    await maintain()
+                    try? await Task.sleep(for: .seconds(600))
+                }
+            }
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let started = ContinuousClock.now
                 await writeAvailable(knownPartitions: &knownPartitions)
-                if ContinuousClock.now - lastMaintenance > .seconds(600) {
-                    await maintain()
-                    lastMaintenance = ContinuousClock.now
-                }
                 try? await Task.sleep(until: started + interval)
             }
-        } onGracefulShutdown: {}
+            group.cancelAll()
+        }
         // Final flush: whatever is still buffered goes to the database or the spool.
-        var partitions = knownPartitions
-        await writeAvailable(knownPartitions: &partitions)
+        await writeAvailable(knownPartitions: &knownPartitions)
     }
 
     /// Writes everything buffered (batch by batch), replaying the spool first when it has data.
@@ -105,27 +107,37 @@ struct CallLogWriter: Service {
 
     private func insert(_ batch: [CallRecord], knownPartitions: inout Set<Int64>) async throws {
         let days = Set(batch.map { Int64($0.timestamp) / 86_400 })
+        let client = client
+        let logger = logger
         for day in days where !knownPartitions.contains(day) {
             let date = Date(timeIntervalSince1970: TimeInterval(day * 86_400))
-            try await client.query("SELECT portico_ensure_call_log_partition(\(date)::date)", logger: logger)
+            try await withDeadline(.seconds(3)) {
+                try await client.query("SELECT portico_ensure_call_log_partition(\(date)::date)", logger: logger)
+            }
             knownPartitions.insert(day)
         }
         var text = ByteBuffer()
         text.reserveCapacity(batch.count * 300)
         for record in batch { CopyText.append(record, gatewayID: shared.settings.gatewayID, to: &text) }
         let payload = text
-        try await client.withConnection { connection in
-            try await connection.copyFrom(table: "call_logs", columns: CopyText.columns, logger: logger) { writer in
-                try await writer.write(payload)
+        try await withDeadline(.seconds(10)) {
+            try await client.withConnection { connection in
+                try await connection.copyFrom(table: "call_logs", columns: CopyText.columns, logger: logger) { writer in
+                    try await writer.write(payload)
+                }
             }
         }
     }
 
     private func maintain() async {
         let keepFrom = Date().addingTimeInterval(-Double(shared.settings.logRetentionDays) * 86_400)
+        let client = client
+        let logger = logger
         do {
-            try await client.query("SELECT portico_ensure_call_log_partition((now() AT TIME ZONE 'UTC')::date + 1)", logger: logger)
-            try await client.query("SELECT portico_drop_call_log_partitions(\(keepFrom)::date)", logger: logger)
+            try await withDeadline(.seconds(10)) {
+                try await client.query("SELECT portico_ensure_call_log_partition((now() AT TIME ZONE 'UTC')::date + 1)", logger: logger)
+                try await client.query("SELECT portico_drop_call_log_partitions(\(keepFrom)::date)", logger: logger)
+            }
         } catch {
             logger.debug("Call log maintenance skipped", metadata: ["error": "\(String(describing: error))"])
         }

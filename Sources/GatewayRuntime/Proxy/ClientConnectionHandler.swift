@@ -37,9 +37,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var discardFramer: BodyFramer?
     private var clientIP = ""
     private var clientIPBytes: ArraySlice<UInt8> = []
+    private var clientIPIsV6 = false
     private var readsPaused = false
     private var closeAfterResponse = false
     private var flushPending = false
+    private var random = FastRandom()
 
     init(shared: GatewayShared, pool: UpstreamPool, metrics: GatewayMetrics.Shard, tls: Bool) {
         self.shared = shared
@@ -54,6 +56,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         self.context = context
         clientIP = context.channel.remoteAddress?.ipAddress ?? ""
         clientIPBytes = ArraySlice(clientIP.utf8)
+        clientIPIsV6 = clientIP.utf8.contains(0x3A)
         shared.activeConnections.wrappingIncrement(ordering: .relaxed)
         shared.metrics.openConnections.wrappingIncrement(ordering: .relaxed)
     }
@@ -196,7 +199,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(problem.encode(requestID: requestID, extraHeaders: [], close: true, allocator: context.channel.allocator)))
             .whenComplete { [context] _ in context?.close(promise: nil) }
         phase = .closed
-        metrics.record(api: "", status: problem.status, seconds: 0)
+        metrics.record(api: nil, status: problem.status, seconds: 0)
         shared.logs.append(
             CallRecord(
                 timestamp: Date().timeIntervalSince1970, requestID: requestID, method: "", path: "", status: problem.status, attempts: 0, bytesIn: 0,
@@ -207,7 +210,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func startRequest(_ head: RequestHead, headBytes: Int) {
         let now = NIODeadline.now().uptimeNanoseconds
-        let exchange = Exchange(head: head, start: now, clientIP: clientIP)
+        let exchange = Exchange(head: head, start: now, clientIP: clientIP, random: &random)
         exchange.bytesIn = Int64(headBytes)
         self.exchange = exchange
         phase = .exchanging
@@ -272,10 +275,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
         // 5. Fault injection.
         if let fault = route.faultInjection {
-            if fault.abortPercent > 0, Double.random(in: 0..<100) < fault.abortPercent {
+            if fault.abortPercent > 0, random.percent() < fault.abortPercent {
                 return respondLocally(.faultInjected(status: fault.abortStatus))
             }
-            if fault.delayPercent > 0, fault.delayMs > 0, Double.random(in: 0..<100) < fault.delayPercent {
+            if fault.delayPercent > 0, fault.delayMs > 0, random.percent() < fault.delayPercent {
                 context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(fault.delayMs))) { [self] in
                     guard self.exchange === exchange, phase == .exchanging else { return }
                     self.beginAttempt(exchange)
@@ -454,8 +457,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             buffer.writeString(originalHost)
         }
         buffer.writeStaticString("\r\nForwarded: for=")
-        buffer.writeString(clientIP.contains(":") ? "\"[\(clientIP)]\"" : clientIP)
-        if !originalHost.isEmpty, !originalHost.contains("\"") {
+        buffer.writeString(clientIPIsV6 ? "\"[\(clientIP)]\"" : clientIP)
+        if !originalHost.isEmpty, !originalHost.utf8.contains(0x22) {
             buffer.writeStaticString(";host=\"")
             buffer.writeString(originalHost)
             buffer.writeStaticString("\"")
@@ -533,7 +536,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func upstreamRead(_ bytes: ByteBuffer, from connection: UpstreamConnection) {
         guard let exchange, exchange.upstream === connection else { return }
-        armReadTimeout(exchange)
+        exchange.lastUpstreamActivity = NIODeadline.now().uptimeNanoseconds
         var bytes = bytes
         if exchange.responseFramer == nil {
             if exchange.responseBuffer == nil { exchange.responseBuffer = bytes } else { exchange.responseBuffer!.writeBuffer(&bytes) }
@@ -671,12 +674,23 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case upstreamStatus = "upstream-5xx"
     }
 
-    private func armReadTimeout(_ exchange: Exchange) {
+    /// One timer per attempt: when it fires it checks the time of the last upstream read and
+    /// re-arms for the rest, so reads do not schedule and cancel timers.
+    private func armReadTimeout(_ exchange: Exchange, after delay: TimeAmount? = nil) {
         guard let route = exchange.route else { return }
         exchange.cancelTimer()
-        exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(in: route.readTimeout) { [self] in
+        exchange.lastUpstreamActivity = NIODeadline.now().uptimeNanoseconds
+        exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(in: delay ?? route.readTimeout) { [self] in
             guard self.exchange === exchange else { return }
             exchange.timer = nil
+            let idle = NIODeadline.now().uptimeNanoseconds &- exchange.lastUpstreamActivity
+            let limit = UInt64(route.readTimeout.nanoseconds)
+            if idle < limit {
+                let last = exchange.lastUpstreamActivity
+                armReadTimeout(exchange, after: .nanoseconds(Int64(limit - idle)))
+                exchange.lastUpstreamActivity = last
+                return
+            }
             if exchange.responseFramer == nil {
                 attemptFailed(exchange, .timeout)
             } else {
@@ -836,7 +850,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if exchange.upstreamStart > 0 { record.upstreamMs = Double((exchange.upstreamHeadAt > 0 ? exchange.upstreamHeadAt : end) &- exchange.upstreamStart) / 1_000_000 }
         record.errorKind = errorKind
         shared.logs.append(record)
-        metrics.record(api: exchange.route?.apiIDString ?? "", status: status, seconds: record.totalMs / 1000)
+        metrics.record(api: exchange.route?.route.apiID, status: status, seconds: record.totalMs / 1000)
     }
 }
 
@@ -870,18 +884,20 @@ final class Exchange {
     var upstreamKeepAlive = true
     var upstreamStart: UInt64 = 0
     var upstreamHeadAt: UInt64 = 0
+    var lastUpstreamActivity: UInt64 = 0
     var bytesIn: Int64 = 0
     var bytesOut: Int64 = 0
     var timer: Scheduled<Void>?
 
     static let retainLimit: Int64 = 64 * 1024
 
-    init(head: RequestHead, start: UInt64, clientIP: String) {
+    init(head: RequestHead, start: UInt64, clientIP: String, random: inout FastRandom) {
         self.head = head
         self.start = start
         let incoming = head.value(head.requestID)
-        requestID = incoming.flatMap { Self.isValidRequestID($0) ? $0 : nil } ?? Self.makeRequestID()
-        traceparent = head.value(head.traceparent).flatMap { Self.isValidTraceparent($0) ? $0 : nil } ?? Self.makeTraceparent()
+        requestID = incoming.flatMap { Self.isValidRequestID($0) ? $0 : nil } ?? random.hex(32)
+        traceparent = head.value(head.traceparent).flatMap { Self.isValidTraceparent($0) ? $0 : nil }
+            ?? "00-" + random.hex(32) + "-" + random.hex(16) + "-01"
         record = CallRecord(
             timestamp: Date().timeIntervalSince1970, requestID: requestID, method: head.methodString, path: String(head.path.prefix(2048)), status: 0,
             attempts: 0, bytesIn: 0, bytesOut: 0, totalMs: 0, clientIP: clientIP, userAgent: head.value(head.userAgent).map { String($0.prefix(512)) })
@@ -906,24 +922,4 @@ final class Exchange {
         return parts.allSatisfy(hex) && parts[0] != "ff" && parts[1] != String(repeating: "0", count: 32) && parts[2] != String(repeating: "0", count: 16)
     }
 
-    static func makeRequestID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return hex(generator.next()) + hex(generator.next())
-    }
-
-    static func makeTraceparent() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "00-\(hex(generator.next()))\(hex(generator.next()))-\(hex(generator.next()))-01"
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes = [UInt8](repeating: 0, count: 16)
-        var v = value
-        for index in (0..<16).reversed() {
-            bytes[index] = digits[Int(v & 0xF)]
-            v >>= 4
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }

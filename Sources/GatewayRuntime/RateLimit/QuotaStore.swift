@@ -7,6 +7,11 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
+struct QuotaTotals: Sendable {
+    var day: Int64?
+    var month: Int64?
+}
+
 /// Persists quota usage: every few seconds each limiter's unflushed increments are added to
 /// `quota_usage` and the totals (which include other gateways' usage) are read back. Usage of
 /// newly seen subscriptions is loaded after each config swap, so quotas survive restarts.
@@ -15,6 +20,15 @@ struct QuotaStore: Service {
     let client: PostgresClient
     let interval: Duration
     let logger: Logger
+    /// Flushes and loads run one at a time, so a load never overwrites usage a flush is adding.
+    private let mutex = AsyncMutex()
+
+    init(shared: GatewayShared, client: PostgresClient, interval: Duration, logger: Logger) {
+        self.shared = shared
+        self.client = client
+        self.interval = interval
+        self.logger = logger
+    }
 
     func run() async throws {
         await withGracefulShutdownHandler {
@@ -27,6 +41,10 @@ struct QuotaStore: Service {
     }
 
     func flush() async {
+        await mutex.withLock { await flushNow() }
+    }
+
+    private func flushNow() async {
         let limiters = shared.limiters.all
         var taken: [(SubscriptionLimiter, SubscriptionLimiter.Pending)] = []
         for limiter in limiters {
@@ -51,19 +69,25 @@ struct QuotaStore: Service {
                 counts.append(pending.monthCount)
             }
         }
+        let client = client
+        let logger = logger
+        let (idList, periodList, dayList, countList) = (ids, periods, days, counts)
         do {
+            let totals = try await withDeadline(.seconds(3)) { () -> [UUID: QuotaTotals] in
             let rows = try await client.query(
                 """
                 INSERT INTO quota_usage (subscription_id, period, period_start, used)
                 SELECT t.s, t.p, date '1970-01-01' + t.d::int, t.u
-                FROM unnest(\(ids)::uuid[], \(periods)::text[], \(days)::int8[], \(counts)::int8[]) AS t(s, p, d, u)
+                FROM unnest(\(idList)::uuid[], \(periodList)::text[], \(dayList)::int8[], \(countList)::int8[]) AS t(s, p, d, u)
                 WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = t.s)
                 ON CONFLICT (subscription_id, period, period_start) DO UPDATE SET used = quota_usage.used + EXCLUDED.used, updated_at = now()
                 RETURNING subscription_id, period, (period_start - date '1970-01-01')::int8, used
                 """, logger: logger)
-            var totals: [UUID: (day: Int64?, month: Int64?)] = [:]
+            var totals: [UUID: QuotaTotals] = [:]
             for try await (id, period, _, used) in rows.decode((UUID, String, Int64, Int64).self) {
-                if period == "day" { totals[id, default: (nil, nil)].day = used } else { totals[id, default: (nil, nil)].month = used }
+                if period == "day" { totals[id, default: .init()].day = used } else { totals[id, default: .init()].month = used }
+            }
+            return totals
             }
             for (limiter, pending) in taken {
                 let total = totals[limiter.subscriptionID]
@@ -75,15 +99,24 @@ struct QuotaStore: Service {
         }
     }
 
-    /// Reads the current day's and month's totals of the config's active subscriptions.
-    func loadTotals(_ config: GatewayConfig) async {
+    /// Reads the current day's and month's totals of the config's active subscriptions; true
+    /// when they were loaded (false while the database is unreachable).
+    @discardableResult
+    func loadTotals(_ config: GatewayConfig) async -> Bool {
+        await mutex.withLock { await loadTotalsNow(config) }
+    }
+
+    private func loadTotalsNow(_ config: GatewayConfig) async -> Bool {
         let unix = Int64(Date().timeIntervalSince1970)
         let today = CalendarPeriod.day(unixSeconds: unix)
         let month = CalendarPeriod.month(day: today)
         let monthStart = CalendarPeriod.firstDay(ofMonth: month)
         let ids = config.subscriptions.filter { $0.state == .active }.map(\.id)
-        guard !ids.isEmpty else { return }
+        guard !ids.isEmpty else { return true }
+        let client = client
+        let logger = logger
         do {
+            let totals = try await withDeadline(.seconds(3)) { () -> [UUID: QuotaTotals] in
             let rows = try await client.query(
                 """
                 SELECT subscription_id, period, used FROM quota_usage
@@ -91,15 +124,19 @@ struct QuotaStore: Service {
                   AND ((period = 'day' AND period_start = date '1970-01-01' + \(Int(today))::int)
                     OR (period = 'month' AND period_start = date '1970-01-01' + \(Int(monthStart))::int))
                 """, logger: logger)
-            var totals: [UUID: (day: Int64?, month: Int64?)] = [:]
+            var totals: [UUID: QuotaTotals] = [:]
             for try await (id, period, used) in rows.decode((UUID, String, Int64).self) {
-                if period == "day" { totals[id, default: (nil, nil)].day = used } else { totals[id, default: (nil, nil)].month = used }
+                if period == "day" { totals[id, default: .init()].day = used } else { totals[id, default: .init()].month = used }
+            }
+            return totals
             }
             for (id, total) in totals {
                 shared.limiters.limiter(for: id).applyTotals(dayPeriod: today, dayTotal: total.day, monthPeriod: month, monthTotal: total.month)
             }
+            return true
         } catch {
             logger.warning("Quota usage could not be loaded", metadata: ["error": "\(String(describing: error))"])
+            return false
         }
     }
 }

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# bench/gateway.sh — the gateway's hot path against nginx, side by side in one run.
+#
+#   bench/gateway.sh            one route: nginx proxy_pass vs Portico (key check, subscription
+#                               check, rate limit, call logging on), 3 alternating repeats
+#   bench/gateway.sh --scale    10,000 routes and 100,000 keys: memory, full reload time under
+#                               traffic, p99 during reload, throughput against the one-route case
+#
+# Method: nginx serves a fixed 200 as the upstream; the proxy under test, the upstream and
+# PostgreSQL run on core 0, wrk on core 1 (-t1 -c64). Both proxies keep upstream connections alive.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+MODE=${1:-single}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+REPEATS=${REPEATS:-3}
+BUILD=${PORTICO_BUILD:-release}
+ensure_packages postgresql-15 nginx-light wrk curl jq
+
+WORK=$(mktemp -d /tmp/portico-gwbench.XXXXXX); chmod 755 "$WORK"; mkdir -p "$WORK/tmp"
+PG_PORT=$(free_port); PORTAL_PORT=$(free_port); UPSTREAM_PORT=$(free_port); PROXY_PORT=$(free_port)
+GATEWAY_PORT=$(free_port); ADMIN_PORT=$(free_port)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pg_stop "$WORK/pg"; rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+log "Building ($BUILD)"
+swift build -c "$BUILD" --product Portal >/dev/null 2>&1
+swift build -c "$BUILD" --product GatewayRuntime >/dev/null 2>&1
+BIN=$(swift build -c "$BUILD" --show-bin-path)
+
+log "PostgreSQL (core 0), portal, nginx upstream and nginx proxy"
+PG_EXTRA_OPTIONS="-c synchronous_commit=off" taskset -c 0 bash -c ". scripts/lib.sh; pg_start '$WORK/pg' $PG_PORT"
+createdb -h 127.0.0.1 -p "$PG_PORT" -U postgres portico
+export PORTICO_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/portico"
+PORTICO_PORTAL_PORT=$PORTAL_PORT PORTICO_SEED_DEMO=true PORTICO_DEMO_ENV_FILE="$WORK/demo.env" PORTICO_LOG_LEVEL=warning \
+    "$BIN/Portal" > "$WORK/portal.log" 2>&1 &
+PIDS+=($!)
+for f in upstream proxy; do
+    sed -e "s|PREFIX|$WORK|g" -e "s|UPSTREAM_PORT|$UPSTREAM_PORT|g" -e "s|PROXY_PORT|$PROXY_PORT|g" "bench/nginx-$f.conf" > "$WORK/nginx-$f.conf"
+    taskset -c 0 nginx -c "$WORK/nginx-$f.conf" -p "$WORK" 2>/dev/null &
+    PIDS+=($!)
+done
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORTAL_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+. "$WORK/demo.env"
+
+# The API under test: /bench/v1 → nginx, a plan whose limit is far above the load (so the
+# limiter runs on every request without refusing), an application with an active subscription.
+P="http://127.0.0.1:$PORTAL_PORT/api/v1"
+TOKEN=$(curl -fsS $P/auth/login -H 'Content-Type: application/json' -d "{\"email\":\"$DEMO_ADMIN_EMAIL\",\"password\":\"$DEMO_ADMIN_PASSWORD\"}" | jq -r .token)
+H=(-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json')
+TEAM=$(curl -fsS "$P/teams" "${H[@]}" | jq -r '.items[] | select(.slug=="publishers") | .id')
+API=$(curl -fsS $P/apis "${H[@]}" -d "{\"teamId\":\"$TEAM\",\"name\":\"Bench\",\"visibility\":\"tenant\"}" | jq -r .id)
+VERSION=$(curl -fsS $P/apis/$API/versions "${H[@]}" \
+    -d "{\"version\":\"v1\",\"basePath\":\"/bench/v1\",\"routing\":{\"targets\":[{\"url\":\"http://127.0.0.1:$UPSTREAM_PORT\"}],\"retries\":1}}" | jq -r .id)
+curl -fsS -X POST $P/versions/$VERSION/publish "${H[@]}" >/dev/null
+PLAN=$(curl -fsS $P/apis/$API/plans "${H[@]}" -d '{"name":"Bench","rateLimitPerSecond":1000000}' | jq -r .id)
+APP=$(curl -fsS $P/applications "${H[@]}" -d "{\"teamId\":\"$TEAM\",\"name\":\"Bench App\"}" | jq -r .id)
+curl -fsS $P/subscriptions "${H[@]}" -d "{\"applicationId\":\"$APP\",\"apiVersionId\":\"$VERSION\",\"planId\":\"$PLAN\"}" >/dev/null
+KEY=$(curl -fsS $P/applications/$APP/keys "${H[@]}" -d '{}' | jq -r .secret)
+
+if [ "$MODE" = "--scale" ]; then
+    log "Seeding 10,000 routes and 100,000 keys"
+    psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -v upstream="http://127.0.0.1:$UPSTREAM_PORT" -f bench/gateway-scale-seed.sql >/dev/null
+fi
+
+log "Starting the gateway (core 0, one event loop)"
+PORTICO_GATEWAY_PORT=$GATEWAY_PORT PORTICO_GATEWAY_ADMIN_PORT=$ADMIN_PORT PORTICO_GATEWAY_TLS_PORT=-1 PORTICO_GATEWAY_THREADS=1 \
+    PORTICO_GATEWAY_SNAPSHOT_PATH="$WORK/gw/snapshot.json" PORTICO_GATEWAY_SPOOL_DIR="$WORK/gw/spool" PORTICO_LOG_LEVEL=warning \
+    taskset -c 0 "$BIN/GatewayRuntime" > "$WORK/gateway.log" 2>&1 &
+GW_PID=$!
+PIDS+=($GW_PID)
+for _ in $(seq 1 200); do curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/")" = 200 ] && break; sleep 0.1
+done
+
+measure() {  # label url [header]
+    local label=$1 url=$2; shift 2
+    local line
+    line=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/percentiles.lua "$@" "$url" | grep '^RESULT')
+    echo "$label ${line#RESULT }"
+}
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+
+# Warm both (connection pools, caches, JIT-free but page cache warm).
+taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PROXY_PORT/" >/dev/null
+taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" >/dev/null
+
+if [ "$MODE" = "--hold" ]; then
+    # For profiling: leave everything running until interrupted.
+    echo "gateway http://127.0.0.1:$GATEWAY_PORT/bench/v1/ key $KEY  nginx http://127.0.0.1:$PROXY_PORT/  admin $ADMIN_PORT  pid $GW_PID"
+    echo "$GATEWAY_PORT $KEY $PROXY_PORT $GW_PID" > /tmp/portico-bench-hold
+    wait $GW_PID
+elif [ "$MODE" != "--scale" ]; then
+    log "Measuring: $REPEATS × ($DURATION nginx, $DURATION Portico), wrk -t1 -c$CONNECTIONS"
+    RESULTS="$WORK/results"
+    for i in $(seq 1 "$REPEATS"); do
+        measure "nginx" "http://127.0.0.1:$PROXY_PORT/" >> "$RESULTS"
+        measure "portico" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" -H "X-API-Key: $KEY" >> "$RESULTS"
+    done
+    printf '\n%-8s %10s %9s %9s %7s\n' proxy "req/s" "p50 ms" "p99 ms" non2xx
+    while read -r name rest; do
+        printf '%-8s %10s %9s %9s %7s\n' "$name" "$(echo "$rest" | field rps)" "$(echo "$rest" | field p50_ms)" "$(echo "$rest" | field p99_ms)" "$(echo "$rest" | field non2xx)"
+    done < "$RESULTS"
+    avg() { grep "^$1 " "$RESULTS" | field "$2" | awk '{s+=$1} END {printf "%.2f", s/NR}'; }
+    NGINX_RPS=$(avg nginx rps); GW_RPS=$(avg portico rps); NGINX_P99=$(avg nginx p99_ms); GW_P99=$(avg portico p99_ms)
+    echo
+    echo "mean req/s: nginx $NGINX_RPS, portico $GW_RPS → ratio $(awk "BEGIN {printf \"%.2f\", $GW_RPS / $NGINX_RPS}") (target ≥ 1.00)"
+    echo "mean p99:   nginx $NGINX_P99 ms, portico $GW_P99 ms → difference $(awk "BEGIN {printf \"%+.2f\", $GW_P99 - $NGINX_P99}") ms (target ≤ +1 ms)"
+    sleep 2
+    LOGGED=$(psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -c "SELECT count(*) FROM call_logs WHERE path LIKE '/bench/v1%'")
+    DROPPED=$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | sed -n 's/^portico_gateway_call_logs_total{outcome="dropped"} //p')
+    echo "call records written: $LOGGED, dropped: $DROPPED"
+else
+    RSS_BEFORE=$(awk '/VmRSS/ {print $2}' /proc/$GW_PID/status)
+    log "Steady state with 10,000 routes / 100,000 keys"
+    STEADY=$(measure "steady" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" -H "X-API-Key: $KEY")
+    echo "$STEADY"
+    log "Full reload under traffic"
+    REV=$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | sed -n 's/^portico_gateway_config_revision //p')
+    ( taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d8s -s bench/percentiles.lua -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" \
+        | grep '^RESULT' > "$WORK/reload-load" ) &
+    LOAD=$!
+    sleep 2
+    START=$(date +%s%N)
+    psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -c "SELECT portico_bump_config_revision()" >/dev/null
+    while [ "$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | sed -n 's/^portico_gateway_config_revision //p')" = "$REV" ]; do sleep 0.01; done
+    END=$(date +%s%N)
+    wait $LOAD
+    RSS_AFTER=$(awk '/VmRSS/ {print $2}' /proc/$GW_PID/status)
+    echo "reload (bump → new revision served): $(( (END - START) / 1000000 )) ms (target ≤ 2000 ms)"
+    echo "traffic during reload: $(sed 's/RESULT //' "$WORK/reload-load")"
+    echo "resident memory: $((RSS_BEFORE / 1024)) MB before reload, $((RSS_AFTER / 1024)) MB after (target ≤ 300 MB)"
+fi
