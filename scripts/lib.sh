@@ -37,8 +37,12 @@ pg_start() {
     if as_db_owner "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         return 0
     fi
-    as_db_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${PG_EXTRA_OPTIONS:-}" start >/dev/null
+    if ! as_db_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${PG_EXTRA_OPTIONS:-}" start >/dev/null; then
+        echo "PostgreSQL did not start; the end of $dir/log says:" >&2
+        tail -n 5 "$dir/log" >&2
+        return 1
+    fi
 }
 
 pg_stop() {

@@ -15,7 +15,7 @@ if [ "${1:-}" = "--stop-only" ]; then
     exit 0
 fi
 
-ensure_packages postgresql-15 curl
+ensure_packages postgresql-15 curl openssl
 
 mkdir -p "$DATA_DIR"
 log "Starting PostgreSQL on 127.0.0.1:$PG_PORT (data in $DATA_DIR/postgres)"
@@ -29,6 +29,16 @@ swift build -c "$BUILD" --product Portal
 swift build -c "$BUILD" --product GatewayRuntime
 BIN=$(swift build -c "$BUILD" --show-bin-path)
 
+# A self-signed certificate for the gateway's TLS listener (replace it with your own in production).
+if [ ! -f "$DATA_DIR/tls/localhost.crt" ]; then
+    mkdir -p "$DATA_DIR/tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DATA_DIR/tls/localhost.key" -out "$DATA_DIR/tls/localhost.crt" -days 365 \
+        -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+    chmod 600 "$DATA_DIR/tls/localhost.key"
+fi
+export PORTICO_GATEWAY_TLS_CERTIFICATES=${PORTICO_GATEWAY_TLS_CERTIFICATES:-localhost=$DATA_DIR/tls/localhost.crt:$DATA_DIR/tls/localhost.key}
+export PORTICO_GATEWAY_SNAPSHOT_PATH=${PORTICO_GATEWAY_SNAPSHOT_PATH:-$DATA_DIR/gateway/config-snapshot.json}
+export PORTICO_GATEWAY_SPOOL_DIR=${PORTICO_GATEWAY_SPOOL_DIR:-$DATA_DIR/gateway/spool}
 export PORTICO_DATABASE_URL=${PORTICO_DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/portico}
 export PORTICO_PORTAL_PORT=$PORTAL_PORT
 export PORTICO_SEED_DEMO=${PORTICO_SEED_DEMO:-true}
@@ -53,10 +63,14 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$PORTAL_PORT/healthz" >/dev/null || { echo "The portal did not start" >&2; exit 1; }
 
-if [ -x "$BIN/GatewayRuntime" ] && [ "${PORTICO_START_GATEWAY:-true}" = true ]; then
-    log "Starting the gateway on http://127.0.0.1:${PORTICO_GATEWAY_PORT:-8000}"
+if [ "${PORTICO_START_GATEWAY:-true}" = true ]; then
+    log "Starting the gateway on http://127.0.0.1:${PORTICO_GATEWAY_PORT:-8000} (TLS :${PORTICO_GATEWAY_TLS_PORT:-8443}, admin :${PORTICO_GATEWAY_ADMIN_PORT:-8001})"
     "$BIN/GatewayRuntime" &
     pids+=($!)
+    for _ in $(seq 1 100); do
+        curl -fsS "http://127.0.0.1:${PORTICO_GATEWAY_ADMIN_PORT:-8001}/readyz" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
 fi
 
 cat <<MSG
@@ -64,7 +78,11 @@ cat <<MSG
   Portico is running.
     Portal:   http://127.0.0.1:$PORTAL_PORT/
     API:      http://127.0.0.1:$PORTAL_PORT/api/v1/openapi.json
-    Gateway:  http://127.0.0.1:${PORTICO_GATEWAY_PORT:-8000}/
+    Gateway:  http://127.0.0.1:${PORTICO_GATEWAY_PORT:-8000}/  https://localhost:${PORTICO_GATEWAY_TLS_PORT:-8443}/  (admin: http://127.0.0.1:${PORTICO_GATEWAY_ADMIN_PORT:-8001}/metrics)
+
+  Try it:
+    source $DATA_DIR/demo.env
+    curl -H "X-API-Key: \$DEMO_KEY" http://127.0.0.1:${PORTICO_GATEWAY_PORT:-8000}/echo/v1/hello
 
   Demo credentials ($DATA_DIR/demo.env, also for the README tour: source it):
 $(sed 's/^/    /' "$DATA_DIR/demo.env")
