@@ -72,7 +72,7 @@ fi
 
 log "Starting the gateway (core 0, one event loop)"
 PORTICO_GATEWAY_PORT=$GATEWAY_PORT PORTICO_GATEWAY_ADMIN_PORT=$ADMIN_PORT PORTICO_GATEWAY_TLS_PORT=-1 PORTICO_GATEWAY_THREADS=1 \
-    PORTICO_GATEWAY_SNAPSHOT_PATH="$WORK/gw/snapshot.json" PORTICO_GATEWAY_SPOOL_DIR="$WORK/gw/spool" PORTICO_LOG_LEVEL=warning \
+    PORTICO_GATEWAY_SNAPSHOT_PATH="$WORK/gw/snapshot.json" PORTICO_GATEWAY_SPOOL_DIR="$WORK/gw/spool" PORTICO_LOG_LEVEL=${GATEWAY_LOG_LEVEL:-notice} \
     taskset -c 0 "$BIN/GatewayRuntime" > "$WORK/gateway.log" 2>&1 &
 GW_PID=$!
 PIDS+=($GW_PID)
@@ -138,4 +138,5 @@ else
     echo "reload (bump → new revision served): $(( (END - START) / 1000000 )) ms (target ≤ 2000 ms)"
     echo "traffic during reload: $(sed 's/RESULT //' "$WORK/reload-load")"
     echo "resident memory: $((RSS_BEFORE / 1024)) MB before reload, $((RSS_AFTER / 1024)) MB after (target ≤ 300 MB)"
+    grep -h "Configuration timings" "$WORK/gateway.log" | tail -2
 fi

@@ -57,8 +57,8 @@ public struct GatewayConfig: Sendable, Codable, Equatable {
     }
 
     public struct Key: Sendable, Codable, Equatable {
-        /// SHA-256 of the key, hex.
-        public var hash: String
+        /// SHA-256 of the key.
+        public var hash: KeyHash
         public var prefix: String
         public var applicationID: UUID
         public var tenantID: UUID
@@ -66,7 +66,7 @@ public struct GatewayConfig: Sendable, Codable, Equatable {
         public var status: KeyStatus
         public var expiresAt: Date?
 
-        public init(hash: String, prefix: String, applicationID: UUID, tenantID: UUID, status: KeyStatus, expiresAt: Date?) {
+        public init(hash: KeyHash, prefix: String, applicationID: UUID, tenantID: UUID, status: KeyStatus, expiresAt: Date?) {
             self.hash = hash
             self.prefix = prefix
             self.applicationID = applicationID
@@ -135,7 +135,6 @@ public struct GatewayConfig: Sendable, Codable, Equatable {
             guard versions.contains(subscription.versionID) else { throw Problem.inconsistent("subscription \(subscription.id) without its route") }
             guard planIDs.contains(subscription.planID) else { throw Problem.inconsistent("subscription \(subscription.id) without its plan") }
         }
-        for key in keys where key.hash.utf8.count != 64 { throw Problem.inconsistent("key \(key.prefix) has a malformed hash") }
         for route in routes where route.state != .retired {
             var validator = Validator()
             route.routing.validate(into: &validator)

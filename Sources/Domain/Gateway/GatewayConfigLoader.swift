@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 
 /// Reads the whole published configuration in one REPEATABLE READ transaction, so routes, keys,
@@ -65,9 +66,10 @@ public struct GatewayConfigLoader: Sendable {
         }
         var keys: [GatewayConfig.Key] = []
         for try await (hash, prefix, applicationID, tenantID, status, expiresAt) in try await connection.query(
-            "SELECT encode(key_hash, 'hex'), prefix, application_id, tenant_id, status, expires_at FROM api_keys WHERE status <> 'revoked'",
+            "SELECT key_hash, prefix, application_id, tenant_id, status, expires_at FROM api_keys WHERE status <> 'revoked'",
             logger: logger
-        ).decode((String, String, UUID, UUID, String, Date?).self) {
+        ).decode((ByteBuffer, String, UUID, UUID, String, Date?).self) {
+            guard let hash = KeyHash(buffer: hash) else { continue }
             keys.append(.init(hash: hash, prefix: prefix, applicationID: applicationID, tenantID: tenantID, status: KeyStatus(rawValue: status) ?? .disabled, expiresAt: expiresAt))
         }
         var subscriptions: [GatewayConfig.Subscription] = []

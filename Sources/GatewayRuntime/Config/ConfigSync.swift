@@ -22,14 +22,31 @@ struct ConfigSync: Service {
     /// Loads quota usage for a configuration's subscriptions before it serves (false when the
     /// database cannot be reached).
     let hydrate: @Sendable (GatewayConfig) async -> Bool
+    /// Configurations waiting to be written to disk (only the newest is kept).
+    let snapshotQueue = SnapshotQueue()
     /// The configuration in use and whether its quota usage was loaded.
     private let state = NIOLockedValueBox<(config: GatewayConfig?, hydrated: Bool)>((nil, false))
 
     func run() async throws {
         loadSnapshotFromDisk()
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let snapshots = snapshots
+        let logger = logger
         try await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
+                // Snapshots are written beside the sync loop: a large configuration serves at once,
+                // and only the newest pending snapshot is written.
+                group.addTask {
+                    for await config in snapshotQueue.stream {
+                        do {
+                            try snapshots.save(config)
+                            snapshotQueue.written.withLockedValue { $0 = config.revision }
+                        } catch {
+                            logger.error("Could not write the configuration snapshot", metadata: ["error": "\(error)"])
+                        }
+                        MemoryTrim.trim()
+                    }
+                }
                 group.addTask { await listenForNotifications(wake: wake) }
                 group.addTask {
                     while !Task.isCancelled {
@@ -44,6 +61,10 @@ struct ConfigSync: Service {
                     }
                 }
             }
+        }
+        // A snapshot still waiting at shutdown is written before the gateway exits.
+        if let current = state.withLockedValue({ $0.config }), snapshotQueue.written.withLockedValue({ $0 }) != current.revision {
+            try? snapshots.save(current)
         }
     }
 
@@ -70,15 +91,27 @@ struct ConfigSync: Service {
                 if !hydrated, let current, await hydrate(current) { state.withLockedValue { $0.hydrated = true } }
                 return
             }
+            let started = ContinuousClock.now
             let config = try await withDeadline(.seconds(30)) { try await loader.load() }
+            let loadedAt = ContinuousClock.now
             try config.validate()
             // Usage of the subscriptions is loaded before the new configuration serves, so a
             // restarted gateway does not grant a quota twice.
             let compiled = RuntimeConfig.compile(config, targets: shared.targets, limiters: shared.limiters)
+            let compiledAt = ContinuousClock.now
             let loaded = await hydrate(config)
-            apply(config, compiled: compiled, persist: true)
+            let hydratedAt = ContinuousClock.now
+            apply(config, compiled: compiled, persist: false)
             state.withLockedValue { $0 = (config, loaded) }
-            logger.info("Configuration applied", metadata: ["config.revision": "\(config.revision)", "routes": "\(config.routes.count)", "keys": "\(config.keys.count)"])
+            let servedAt = ContinuousClock.now
+            persist(config)
+            logger.info(
+                "Configuration timings",
+                metadata: [
+                    "load.ms": "\((loadedAt - started).milliseconds)", "compile.ms": "\((compiledAt - loadedAt).milliseconds)",
+                    "quota.ms": "\((hydratedAt - compiledAt).milliseconds)", "swap.ms": "\((servedAt - hydratedAt).milliseconds)",
+                ])
+            logger.notice("Configuration applied", metadata: ["config.revision": "\(config.revision)", "routes": "\(config.routes.count)", "keys": "\(config.keys.count)"])
         } catch {
             shared.metrics.configLoadFailures.wrappingIncrement(ordering: .relaxed)
             logger.warning("Configuration refresh failed; keeping the current one", metadata: ["error": "\(String(describing: error))"])
@@ -90,9 +123,11 @@ struct ConfigSync: Service {
         shared.config.store(compiled)
         shared.metrics.configRevision.store(config.revision, ordering: .relaxed)
         shared.metrics.configGeneratedAt.store(Int64(config.generatedAt.timeIntervalSince1970), ordering: .relaxed)
-        if persist {
-            do { try snapshots.save(config) } catch { logger.error("Could not write the configuration snapshot", metadata: ["error": "\(error)"]) }
-        }
+        if persist { self.persist(config) }
+    }
+
+    private func persist(_ config: GatewayConfig) {
+        snapshotQueue.continuation.yield(config)
     }
 
     /// LISTEN on a dedicated connection; reconnects with backoff while the database is away.
@@ -114,5 +149,17 @@ struct ConfigSync: Service {
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
         }
+    }
+}
+
+/// A one-slot queue of configurations to write to disk.
+struct SnapshotQueue: Sendable {
+    let stream: AsyncStream<GatewayConfig>
+    let continuation: AsyncStream<GatewayConfig>.Continuation
+    /// The revision last written to disk.
+    let written = NIOLockedValueBox<Int64>(0)
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream(of: GatewayConfig.self, bufferingPolicy: .bufferingNewest(1))
     }
 }

@@ -5,41 +5,12 @@ import Domain
 import Foundation
 import NIOCore
 
-/// SHA-256 of a key as four words: a cheap dictionary key.
-struct KeyDigest: Hashable, Sendable {
-    var a: UInt64, b: UInt64, c: UInt64, d: UInt64
+/// The key index is keyed by the SHA-256 of the key.
+typealias KeyDigest = KeyHash
 
+extension KeyHash {
     init(_ digest: SHA256.Digest) {
-        var words = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        digest.withUnsafeBytes { raw in
-            words = (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
-        }
-        (a, b, c, d) = words
-    }
-
-    init?(hex: String) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        var iterator = hex.utf8.makeIterator()
-        while let high = iterator.next(), let low = iterator.next() {
-            guard let h = Self.nibble(high), let l = Self.nibble(low) else { return nil }
-            bytes.append(h << 4 | l)
-        }
-        guard bytes.count == 32 else { return nil }
-        (a, b, c, d) = bytes.withUnsafeBytes { raw in
-            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
-        }
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x57
-        case 0x41...0x46: c - 0x37
-        default: nil
-        }
+        self = digest.withUnsafeBytes { KeyHash(bytes: $0)! }
     }
 }
 
@@ -59,7 +30,7 @@ struct SubscriptionKey: Hashable, Sendable {
 }
 
 struct SubscriptionEntry: Sendable {
-    var id: String
+    var id: UUID
     var state: SubscriptionState
     var limiter: SubscriptionLimiter?
 }
@@ -88,7 +59,10 @@ final class RuntimeConfig: Sendable {
     /// Compiles a validated snapshot. Targets and limiters are shared with the previous revision
     /// (by identity), so health, pools, buckets and quota counters carry over.
     static func compile(_ config: GatewayConfig, targets: TargetRegistry, limiters: LimiterRegistry) -> RuntimeConfig {
-        let routes = config.routes.enumerated().map { CompiledRoute(index: Int32($0.offset), route: $0.element, targets: targets) }
+        var urls: [String: UpstreamURL?] = [:]
+        let routes = config.routes.enumerated().map {
+            CompiledRoute(index: Int32($0.offset), route: $0.element, targets: targets, urls: &urls)
+        }
         let routeIndex = Dictionary(uniqueKeysWithValues: routes.map { ($0.route.versionID, $0.index) })
         var applications: [UUID: Int32] = [:]
         func application(_ id: UUID) -> Int32 {
@@ -99,31 +73,39 @@ final class RuntimeConfig: Sendable {
         }
         var keys: [KeyDigest: KeyEntry] = [:]
         keys.reserveCapacity(config.keys.count)
+        var applicationNames: [Int32: String] = [:]
         for key in config.keys {
-            guard let digest = KeyDigest(hex: key.hash) else { continue }
-            keys[digest] = KeyEntry(
-                application: application(key.applicationID), applicationID: key.applicationID.uuidString.lowercased(), tenantID: key.tenantID,
-                prefix: key.prefix, status: key.status, expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) })
+            let index = application(key.applicationID)
+            let name: String
+            if let known = applicationNames[index] {
+                name = known
+            } else {
+                name = key.applicationID.uuidString.lowercased()
+                applicationNames[index] = name
+            }
+            keys[key.hash] = KeyEntry(
+                application: index, applicationID: name, tenantID: key.tenantID, prefix: key.prefix, status: key.status,
+                expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) })
         }
         let plans = Dictionary(uniqueKeysWithValues: config.plans.map { ($0.id, $0) })
         let now = NIODeadline.now().uptimeNanoseconds
         let unix = Int64(Date().timeIntervalSince1970)
+        let active = config.subscriptions.filter { $0.state == .active && plans[$0.planID] != nil }.map(\.id)
+        let limiterTable = limiters.limiters(for: active)
         var subscriptions: [SubscriptionKey: SubscriptionEntry] = [:]
-        var live: Set<UUID> = []
+        subscriptions.reserveCapacity(config.subscriptions.count)
         for subscription in config.subscriptions {
             guard let route = routeIndex[subscription.versionID] else { continue }
             var limiter: SubscriptionLimiter?
-            if subscription.state == .active, let plan = plans[subscription.planID] {
-                limiter = limiters.limiter(for: subscription.id)
-                limiter!.configure(plan, now: now, unixSeconds: unix)
-                live.insert(subscription.id)
+            if subscription.state == .active, let plan = plans[subscription.planID], let found = limiterTable[subscription.id] {
+                found.configure(plan, now: now, unixSeconds: unix)
+                limiter = found
             }
             let key = SubscriptionKey(route: route, application: application(subscription.applicationID))
             // An active subscription wins over a pending or suspended one of the same pair.
             if let existing = subscriptions[key], existing.state == .active { continue }
-            subscriptions[key] = SubscriptionEntry(id: subscription.id.uuidString.lowercased(), state: subscription.state, limiter: limiter)
+            subscriptions[key] = SubscriptionEntry(id: subscription.id, state: subscription.state, limiter: limiter)
         }
-        limiters.retain(only: live)
         return RuntimeConfig(revision: config.revision, generatedAt: config.generatedAt, routes: routes, keys: keys, subscriptions: subscriptions)
     }
 }

@@ -1,12 +1,24 @@
-import NIOCore
-import NIOConcurrencyHelpers
-import Atomics
 import Domain
 import Foundation
 
 /// The last good configuration on disk, written atomically (temp file + rename), so a gateway
 /// restarted while PostgreSQL is down serves what it served before.
+///
+/// Format (text, versioned): a header line, one JSON line with revision, routes and plans, then
+/// one tab-separated line per key (`K`) and per subscription (`S`). Keys and subscriptions are
+/// the bulk (100,000s); writing them as lines instead of through `JSONEncoder` is what keeps a
+/// reload of a large configuration within its time budget.
 struct SnapshotStore: Sendable {
+    static let header = "PORTICO-GATEWAY-SNAPSHOT 1"
+
+    struct Head: Codable {
+        var format: Int
+        var revision: Int64
+        var generatedAt: Date
+        var routes: [GatewayConfig.Route]
+        var plans: [GatewayConfig.Plan]
+    }
+
     let path: String
 
     func save(_ config: GatewayConfig) throws {
@@ -14,8 +26,22 @@ struct SnapshotStore: Sendable {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
-        let data = try encoder.encode(config)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        var data = Data(capacity: 64 * (config.keys.count + config.subscriptions.count) + 1024 * config.routes.count)
+        data.append(contentsOf: Array((Self.header + "\n").utf8))
+        data.append(try encoder.encode(Head(format: config.format, revision: config.revision, generatedAt: config.generatedAt, routes: config.routes, plans: config.plans)))
+        data.append(0x0A)
+        var line = ""
+        for key in config.keys {
+            line = "K\t\(key.hash.hex)\t\(key.prefix)\t\(key.applicationID.uuidString)\t\(key.tenantID.uuidString)\t\(key.status.rawValue)\t"
+            line += key.expiresAt.map { String(Int64($0.timeIntervalSince1970)) } ?? "-"
+            line += "\n"
+            data.append(contentsOf: Array(line.utf8))
+        }
+        for subscription in config.subscriptions {
+            line = "S\t\(subscription.id.uuidString)\t\(subscription.applicationID.uuidString)\t\(subscription.versionID.uuidString)\t\(subscription.planID.uuidString)\t\(subscription.state.rawValue)\n"
+            data.append(contentsOf: Array(line.utf8))
+        }
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         try data.write(to: temporary)
         if rename(temporary.path, url.path) != 0 {
             try? FileManager.default.removeItem(at: temporary)
@@ -23,13 +49,41 @@ struct SnapshotStore: Sendable {
         }
     }
 
+    enum Failure: Error { case malformed(String) }
+
     /// The saved snapshot, or nil when there is none; throws when it is unreadable or invalid.
     func load() throws -> GatewayConfig? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        var lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)[...]
+        guard let header = lines.popFirst(), String(decoding: header, as: UTF8.self) == Self.header, let headLine = lines.popFirst() else {
+            throw Failure.malformed("header")
+        }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
-        let config = try decoder.decode(GatewayConfig.self, from: data)
+        let head = try decoder.decode(Head.self, from: Data(headLine))
+        var keys: [GatewayConfig.Key] = []
+        var subscriptions: [GatewayConfig.Subscription] = []
+        for line in lines {
+            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            switch fields.first {
+            case "K":
+                guard fields.count == 7, let hash = KeyHash(hex: fields[1]), let application = UUID(uuidString: fields[3]),
+                    let tenant = UUID(uuidString: fields[4]), let status = KeyStatus(rawValue: fields[5])
+                else { throw Failure.malformed("key line") }
+                let expires = fields[6] == "-" ? nil : Int64(fields[6]).map { Date(timeIntervalSince1970: TimeInterval($0)) }
+                keys.append(.init(hash: hash, prefix: fields[2], applicationID: application, tenantID: tenant, status: status, expiresAt: expires))
+            case "S":
+                guard fields.count == 6, let id = UUID(uuidString: fields[1]), let application = UUID(uuidString: fields[2]),
+                    let version = UUID(uuidString: fields[3]), let plan = UUID(uuidString: fields[4]), let state = SubscriptionState(rawValue: fields[5])
+                else { throw Failure.malformed("subscription line") }
+                subscriptions.append(.init(id: id, applicationID: application, versionID: version, planID: plan, state: state))
+            default:
+                throw Failure.malformed("unknown line")
+            }
+        }
+        var config = GatewayConfig(revision: head.revision, generatedAt: head.generatedAt, routes: head.routes, plans: head.plans, keys: keys, subscriptions: subscriptions)
+        config.format = head.format
         try config.validate()
         return config
     }

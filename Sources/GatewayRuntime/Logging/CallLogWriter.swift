@@ -154,7 +154,7 @@ enum CopyText {
 
     static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer) {
         buffer.writeString(timestamp(r.timestamp))
-        for value in [r.requestID, r.tenantID, r.apiID, r.versionID, r.applicationID, r.subscriptionID, r.keyPrefix, r.method, r.path] as [String?] {
+        for value in [r.requestID, r.tenantID, r.apiID, r.versionID, r.applicationID, r.subscriptionID?.uuidString, r.keyPrefix, r.method, r.path] as [String?] {
             field(value, &buffer)
         }
         field(String(r.status), &buffer)

@@ -13,7 +13,7 @@ struct CallRecord: Sendable, Codable, Equatable {
     var apiID: String?
     var versionID: String?
     var applicationID: String?
-    var subscriptionID: String?
+    var subscriptionID: UUID?
     var keyPrefix: String?
     var method: String
     var path: String

@@ -18,10 +18,15 @@ final class LimiterRegistry: Sendable {
         }
     }
 
-    /// Forgets limiters of subscriptions that are no longer active (after flushing them: see QuotaStore).
-    func retain(only live: Set<UUID>) {
+    /// The limiters of exactly these subscriptions (one lock for the whole configuration);
+    /// limiters of subscriptions no longer active are dropped.
+    func limiters(for subscriptions: [UUID]) -> [UUID: SubscriptionLimiter] {
         limiters.withLockedValue { table in
-            for id in table.keys where !live.contains(id) { table[id] = nil }
+            var next: [UUID: SubscriptionLimiter] = [:]
+            next.reserveCapacity(subscriptions.count)
+            for id in subscriptions { next[id] = table[id] ?? SubscriptionLimiter(subscriptionID: id) }
+            table = next
+            return next
         }
     }
 

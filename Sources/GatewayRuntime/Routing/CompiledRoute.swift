@@ -26,12 +26,23 @@ final class CompiledRoute: Sendable {
     let apiIDString: String
     let tenantIDString: String
 
-    init(index: Int32, route: GatewayConfig.Route, targets registry: TargetRegistry) {
+    /// `parsed` caches URL parsing across the routes of one compile (many routes share targets).
+    init(index: Int32, route: GatewayConfig.Route, targets registry: TargetRegistry, urls parsed: inout [String: UpstreamURL?]) {
         self.index = index
         self.route = route
         basePath = Array(route.basePath.utf8)
         let routing = route.routing
-        let urls = routing.targets.compactMap { target in UpstreamURL(target.url).map { ($0, target.weight) } }
+        var urls: [(UpstreamURL, Int)] = []
+        for target in routing.targets {
+            let url: UpstreamURL?
+            if let cached = parsed[target.url] {
+                url = cached
+            } else {
+                url = UpstreamURL(target.url)
+                parsed[target.url] = url
+            }
+            if let url { urls.append((url, target.weight)) }
+        }
         balancer = LoadBalancer(algorithm: routing.loadBalancing, targets: urls.map { registry.target(for: $0.0) }, weights: urls.map(\.1))
         targetPathPrefixes = urls.map(\.0.pathPrefix)
         connectTimeout = .milliseconds(Int64(routing.connectTimeoutMs))
