@@ -21,9 +21,14 @@ public struct KeyHash: Hashable, Sendable, Codable {
     }
 
     public init?(hex: String) {
+        self.init(hexBytes: hex.utf8)
+    }
+
+    public init?<C: Collection>(hexBytes hex: C) where C.Element == UInt8 {
+        guard hex.count == 64 else { return nil }
         var bytes = [UInt8]()
         bytes.reserveCapacity(32)
-        var iterator = hex.utf8.makeIterator()
+        var iterator = hex.makeIterator()
         while let high = iterator.next() {
             guard let low = iterator.next(), let h = Self.nibble(high), let l = Self.nibble(low) else { return nil }
             bytes.append(h << 4 | l)

@@ -92,6 +92,7 @@ struct ConfigSync: Service {
                 return
             }
             let started = ContinuousClock.now
+            logger.info("New configuration revision", metadata: ["config.revision": "\(revision)"])
             let config = try await withDeadline(.seconds(30)) { try await loader.load() }
             let loadedAt = ContinuousClock.now
             try config.validate()
