@@ -4,7 +4,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-ensure_packages postgresql-15
+ensure_packages postgresql-15 chromium chromium-driver openssl python3-venv
+
+# Python for the browser tests (Selenium), pinned, in a virtualenv that is reused when it is current.
+if [ ! -x .venv/bin/python ] || ! cmp -s Tests/Browser/requirements.txt .venv/requirements.txt; then
+    log "Preparing the Python virtualenv for the browser tests"
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r Tests/Browser/requirements.txt
+    cp Tests/Browser/requirements.txt .venv/requirements.txt
+fi
 
 PG_DIR=$(mktemp -d /tmp/portico-test-pg.XXXXXX)
 PG_PORT=$(free_port)
@@ -21,3 +29,7 @@ log "Building"
 swift build --build-tests ${SWIFT_BUILD_FLAGS:-}
 log "Running Swift tests"
 swift test --skip-build ${SWIFT_TEST_FLAGS:-}
+
+log "Running browser tests (Chromium; screenshots in test-output/screenshots)"
+rm -rf test-output/screenshots
+.venv/bin/python -m pytest -q -p no:cacheprovider Tests/Browser ${PYTEST_FLAGS:-}

@@ -65,6 +65,7 @@ func buildRouter(services: Services, settings: PortalSettings) -> Router<PortalC
     ApplicationController(services: services).addRoutes(to: api)
     SubscriptionController(services: services).addRoutes(to: api)
     AuditController(services: services).addRoutes(to: api)
+    AnalyticsController(services: services).addRoutes(to: api)
     OpenAPIController().addRoutes(to: api)
     routeTable.set(RouteTable(router.routes.map { ($0.method, $0.path.description) }))
     return router

@@ -10,6 +10,7 @@ struct Services: Sendable {
     let applications: ApplicationService
     let subscriptions: SubscriptionService
     let audit: AuditService
+    let analytics: AnalyticsService
 
     init(database: Database, hasher: PasswordHasher, sessionLifetime: Double, maxFailedLogins: Int) {
         auth = AuthService(database: database, hasher: hasher, sessionLifetime: sessionLifetime, maxFailedLogins: maxFailedLogins)
@@ -20,5 +21,6 @@ struct Services: Sendable {
         applications = ApplicationService(database: database)
         subscriptions = SubscriptionService(database: database)
         audit = AuditService(database: database)
+        analytics = AnalyticsService(database: database)
     }
 }

@@ -110,6 +110,9 @@ enum ResponseHeadParser {
                 if text.contains("close") { head.connectionClose = true }
             case .hopByHop, .upgrade:
                 break
+            case .requestID:
+                // The gateway sets X-Request-Id itself; an upstream echoing it must not duplicate it.
+                break
             default:
                 head.forwardedLines.append(line)
             }

@@ -120,10 +120,32 @@ struct CallLogWriter: Service {
         text.reserveCapacity(batch.count * 300)
         for record in batch { CopyText.append(record, gatewayID: shared.settings.gatewayID, to: &text) }
         let payload = text
+        let rollups = CallRollups(batch).columns
         try await withDeadline(.seconds(10)) {
             try await client.withConnection { connection in
-                try await connection.copyFrom(table: "call_logs", columns: CopyText.columns, logger: logger) { writer in
-                    try await writer.write(payload)
+                // Records and their rollups commit together: a replayed batch never counts twice.
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    try await connection.copyFrom(table: "call_logs", columns: CopyText.columns, logger: logger) { writer in
+                        try await writer.write(payload)
+                    }
+                    if !rollups.buckets.isEmpty {
+                        try await connection.query(
+                            """
+                            INSERT INTO call_rollups AS r (bucket, tenant_id, api_id, application_id, status, requests, total_ms, bytes_out, latency_hist)
+                            SELECT t.b, t.tn::uuid, t.a::uuid, t.app::uuid, t.s, t.n, t.ms, t.bo, t.h::bigint[]
+                            FROM unnest(\(rollups.buckets)::timestamptz[], \(rollups.tenants)::text[], \(rollups.apis)::text[], \(rollups.applications)::text[],
+                                        \(rollups.statuses)::int8[], \(rollups.requests)::int8[], \(rollups.totals)::float8[], \(rollups.bytes)::int8[],
+                                        \(rollups.histograms)::text[]) AS t(b, tn, a, app, s, n, ms, bo, h)
+                            ON CONFLICT (api_id, bucket, application_id, status) DO UPDATE SET
+                                requests = r.requests + EXCLUDED.requests, total_ms = r.total_ms + EXCLUDED.total_ms,
+                                bytes_out = r.bytes_out + EXCLUDED.bytes_out, latency_hist = portico_hist_add(r.latency_hist, EXCLUDED.latency_hist)
+                            """, logger: logger)
+                    }
+                    try await connection.query("COMMIT", logger: logger)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
                 }
             }
         }

@@ -41,6 +41,10 @@ struct AuthController {
             Cookie(
                 name: AuthenticationMiddleware.cookieName, value: session.token, maxAge: Int(session.expiresAt.timeIntervalSinceNow),
                 path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict))
+        // Not a credential: lets the portal's pages skip `/me` for visitors who never signed in.
+        response.setCookie(
+            Cookie(name: "portico_signed_in", value: "1", maxAge: Int(session.expiresAt.timeIntervalSinceNow), path: "/", secure: secureCookies, httpOnly: false,
+                sameSite: .strict))
         response.headers[.cacheControl] = "no-store"
         return response
     }
@@ -52,6 +56,7 @@ struct AuthController {
         }
         var response = Response(status: .noContent)
         response.setCookie(Cookie(name: AuthenticationMiddleware.cookieName, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict))
+        response.setCookie(Cookie(name: "portico_signed_in", value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: false, sameSite: .strict))
         return response
     }
 

@@ -22,7 +22,7 @@ enum PortalOpenAPI {
             ],
             "servers": [["url": "/api/v1"]],
             "security": [["bearer": [String]()]],
-            "tags": ["auth", "tenants", "teams", "apis", "versions", "plans", "catalog", "applications", "keys", "subscriptions", "audit"]
+            "tags": ["auth", "tenants", "teams", "apis", "versions", "plans", "catalog", "applications", "keys", "subscriptions", "audit", "analytics"]
                 .map { ["name": $0] },
             "paths": paths,
             "components": [
@@ -212,6 +212,37 @@ enum PortalOpenAPI {
                 queryParameter("from", ["type": "string", "format": "date-time"], "From (inclusive)"),
                 queryParameter("to", ["type": "string", "format": "date-time"], "To (exclusive)"),
             ] + auditPaging, responses: ["200": ok("AuditEventList")]))
+
+        // Analytics and call log
+        let scope = [
+            queryParameter("apiId", ["type": "string", "format": "uuid"], "An API you maintain"),
+            queryParameter("applicationId", ["type": "string", "format": "uuid"], "One of your applications"),
+            queryParameter("from", ["type": "string", "format": "date-time"], "Start (default: 24 hours ago)"),
+            queryParameter("to", ["type": "string", "format": "date-time"], "End (default: now)"),
+        ]
+        add("get", "/analytics/summary", operation("analytics", "trafficSummary", "Requests, errors and latency percentiles over a range",
+            parameters: scope, responses: ["200": ok("TrafficSummary")]))
+        add("get", "/analytics/timeseries", operation("analytics", "trafficTimeseries", "Traffic over time (resolution follows the range)",
+            parameters: scope, responses: ["200": ok("TrafficTimeseries")]))
+        add("get", "/analytics/consumers", operation("analytics", "topConsumers", "Applications with the most calls",
+            parameters: scope + [queryParameter("limit", ["type": "integer", "minimum": 1, "maximum": 100], "How many")],
+            responses: ["200": ok("ConsumerTrafficList")]))
+        add("get", "/analytics/status-codes", operation("analytics", "statusCodes", "Calls by HTTP status",
+            parameters: scope, responses: ["200": ok("StatusCountList")]))
+        let logFilters = scope + [
+            queryParameter("status", ["type": "integer", "minimum": 100, "maximum": 599], "Exact status"),
+            queryParameter("statusClass", ["type": "integer", "minimum": 1, "maximum": 5], "2 for 2xx, 4 for 4xx, 5 for 5xx"),
+            queryParameter("path", ["type": "string", "maxLength": 500], "Path prefix"),
+        ]
+        add("get", "/logs", operation("analytics", "searchCalls", "The call log, newest first",
+            parameters: logFilters + [paging[0], queryParameter("cursor", ["type": "string", "pattern": "^[0-9]{1,18}$"], "nextCursor of the previous page")],
+            responses: ["200": ok("CallLogList")]))
+        add("get", "/logs/export.csv", operation("analytics", "exportCalls", "Up to 50,000 calls as CSV", parameters: logFilters,
+            responses: ["200": ["description": "CSV", "content": ["text/csv": ["schema": ["type": "string"]]]]]))
+        add("get", "/logs/{requestId}", operation("analytics", "getCall", "One call",
+            parameters: [["name": "requestId", "in": "path", "required": true, "schema": ["type": "string", "maxLength": 128]],
+                queryParameter("ts", ["type": "string", "format": "date-time"], "The call's timestamp (from the search)")],
+            responses: ["200": ok("CallLog")]))
 
         add("get", "/openapi.json", operation("auth", "openApiDocument", "This document", anonymous: true,
             responses: ["200": ["description": "OpenAPI 3.1", "content": ["application/json": ["schema": ["type": "object"]]]]], errors: []))
@@ -543,6 +574,35 @@ enum PortalOpenAPI {
                     "before": [String: Any](), "after": [String: Any](), "requestId": string, "clientIp": string, "createdAt": dateTime,
                 ], required: ["id", "actorLabel", "action", "targetType", "targetId", "createdAt"]),
             "AuditEventList": list("AuditEvent"),
+            "TrafficSummary": object(
+                [
+                    "from": dateTime, "to": dateTime, "requests": integer, "clientErrors": integer, "serverErrors": integer,
+                    "errorRate": ["type": "number"], "p50Ms": ["type": "number"], "p95Ms": ["type": "number"], "p99Ms": ["type": "number"],
+                    "averageMs": ["type": "number"],
+                ], required: ["from", "to", "requests", "clientErrors", "serverErrors", "errorRate"]),
+            "TrafficTimeseries": object(
+                [
+                    "intervalSeconds": integer,
+                    "items": array(object(
+                        [
+                            "bucket": dateTime, "requests": integer, "clientErrors": integer, "serverErrors": integer, "p50Ms": ["type": "number"],
+                            "p95Ms": ["type": "number"], "p99Ms": ["type": "number"],
+                        ], required: ["bucket", "requests", "clientErrors", "serverErrors"])),
+                ], required: ["intervalSeconds", "items"]),
+            "ConsumerTraffic": object(
+                ["applicationId": uuid, "applicationName": string, "teamName": string, "requests": integer, "errors": integer],
+                required: ["applicationId", "applicationName", "teamName", "requests", "errors"]),
+            "ConsumerTrafficList": list("ConsumerTraffic"),
+            "StatusCount": object(["status": integer, "count": integer], required: ["status", "count"]),
+            "StatusCountList": list("StatusCount"),
+            "CallLog": object(
+                [
+                    "timestamp": dateTime, "requestId": string, "apiId": uuid, "apiName": string, "apiVersionId": uuid, "version": string,
+                    "applicationId": uuid, "applicationName": string, "subscriptionId": uuid, "keyPrefix": string, "method": string, "path": string,
+                    "status": integer, "upstreamTarget": string, "attempts": integer, "bytesIn": integer, "bytesOut": integer, "totalMs": ["type": "number"],
+                    "upstreamMs": ["type": "number"], "clientIp": string, "userAgent": string, "errorKind": string,
+                ], required: ["timestamp", "requestId", "method", "path", "status", "attempts", "bytesIn", "bytesOut", "totalMs"]),
+            "CallLogList": list("CallLog"),
         ]
     }
 }
