@@ -30,7 +30,8 @@ export function lineChart({ title, points, series, unit = '', intervalSeconds = 
   const pad = { left: 52, right: 12, top: 12, bottom: 28 };
   const innerW = width - pad.left - pad.right;
   const innerH = height - pad.top - pad.bottom;
-  const max = niceMax(Math.max(0, ...series.flatMap((line) => line.values.filter((v) => v !== null && v !== undefined))));
+  // Counts never get a scale below 4, so one call does not draw ticks at 0.25 requests.
+  const max = niceMax(Math.max(unit ? 0 : 4, ...series.flatMap((line) => line.values.filter((v) => v !== null && v !== undefined))));
   const x = (i) => pad.left + (points.length <= 1 ? innerW / 2 : (i / (points.length - 1)) * innerW);
   const y = (v) => pad.top + innerH - (v / max) * innerH;
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': title });
@@ -44,7 +45,8 @@ export function lineChart({ title, points, series, unit = '', intervalSeconds = 
   const labels = Math.min(6, points.length);
   for (let k = 0; k < labels; k++) {
     const i = labels === 1 ? 0 : Math.round((k / (labels - 1)) * (points.length - 1));
-    axis.append(s('text', { x: x(i), y: height - 8, 'text-anchor': 'middle' }, timeLabel(points[i], intervalSeconds)));
+    const anchor = labels > 1 && k === 0 ? 'start' : labels > 1 && k === labels - 1 ? 'end' : 'middle';
+    axis.append(s('text', { x: x(i), y: height - 8, 'text-anchor': anchor }, timeLabel(points[i], intervalSeconds)));
   }
   svg.append(axis);
   for (const line of series) {
