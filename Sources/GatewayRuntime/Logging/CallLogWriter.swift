@@ -167,6 +167,8 @@ struct CallLogWriter: Service {
 }
 
 /// Rows of `COPY … FROM STDIN` (text format): tab-separated, `\N` for NULL, backslash escapes.
+/// Written byte by byte into one buffer without intermediate strings: the log writer shares the
+/// gateway's CPU with request handling.
 enum CopyText {
     static let columns = [
         "ts", "request_id", "tenant_id", "api_id", "api_version_id", "application_id", "subscription_id", "key_prefix", "method", "path",
@@ -175,17 +177,23 @@ enum CopyText {
     ]
 
     static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer) {
-        buffer.writeString(timestamp(r.timestamp))
-        for value in [r.requestID, r.tenantID, r.apiID, r.versionID, r.applicationID, r.subscriptionID?.uuidString, r.keyPrefix, r.method, r.path] as [String?] {
-            field(value, &buffer)
-        }
-        field(String(r.status), &buffer)
+        timestamp(r.timestamp, &buffer)
+        field(r.requestID, &buffer)
+        field(r.tenantID, &buffer)
+        field(r.apiID, &buffer)
+        field(r.versionID, &buffer)
+        field(r.applicationID, &buffer)
+        if let subscription = r.subscriptionID { field(subscription.uuidString, &buffer) } else { null(&buffer) }
+        field(r.keyPrefix, &buffer)
+        field(r.method, &buffer)
+        field(r.path, &buffer)
+        integer(Int64(r.status), &buffer)
         field(r.upstreamTarget, &buffer)
-        field(String(r.attempts), &buffer)
-        field(String(r.bytesIn), &buffer)
-        field(String(r.bytesOut), &buffer)
-        field(String(r.totalMs), &buffer)
-        field(r.upstreamMs.map { String($0) }, &buffer)
+        integer(Int64(r.attempts), &buffer)
+        integer(r.bytesIn, &buffer)
+        integer(r.bytesOut, &buffer)
+        milliseconds(r.totalMs, &buffer)
+        if let upstream = r.upstreamMs { milliseconds(upstream, &buffer) } else { null(&buffer) }
         field(r.clientIP, &buffer)
         field(r.userAgent, &buffer)
         field(r.errorKind, &buffer)
@@ -193,35 +201,93 @@ enum CopyText {
         buffer.writeInteger(UInt8(0x0A))
     }
 
-    private static func field(_ value: String?, _ buffer: inout ByteBuffer) {
+    @inline(__always)
+    private static func null(_ buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(0x09))
-        guard let value else {
-            buffer.writeStaticString("\\N")
-            return
-        }
-        for byte in value.utf8 {
-            switch byte {
-            case 0x5C: buffer.writeStaticString("\\\\")
-            case 0x09: buffer.writeStaticString("\\t")
-            case 0x0A: buffer.writeStaticString("\\n")
-            case 0x0D: buffer.writeStaticString("\\r")
-            case 0x00: continue
-            default: buffer.writeInteger(byte)
+        buffer.writeStaticString("\\N")
+    }
+
+    private static func field(_ value: String?, _ buffer: inout ByteBuffer) {
+        guard var text = value else { return null(&buffer) }
+        buffer.writeInteger(UInt8(0x09))
+        text.withUTF8 { bytes in
+            // Most values need no escaping: copy them whole.
+            if !bytes.contains(where: { $0 == 0x5C || $0 < 0x20 }) {
+                buffer.writeBytes(bytes)
+                return
+            }
+            for byte in bytes {
+                switch byte {
+                case 0x5C: buffer.writeStaticString("\\\\")
+                case 0x09: buffer.writeStaticString("\\t")
+                case 0x0A: buffer.writeStaticString("\\n")
+                case 0x0D: buffer.writeStaticString("\\r")
+                case 0x00: continue
+                default: buffer.writeInteger(byte)
+                }
             }
         }
     }
 
-    /// RFC 3339 UTC with microseconds, which PostgreSQL reads as timestamptz.
-    static func timestamp(_ seconds: Double) -> String {
+    private static func integer(_ value: Int64, _ buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(0x09))
+        digits(value, &buffer)
+    }
+
+    private static func digits(_ value: Int64, _ buffer: inout ByteBuffer, minimumWidth: Int = 1) {
+        var magnitude = value.magnitude
+        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+            var count = 0
+            repeat {
+                scratch[count] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            while count < minimumWidth {
+                scratch[count] = 0x30
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { buffer.writeInteger(scratch[index]) }
+        }
+    }
+
+    /// Milliseconds with three decimals.
+    private static func milliseconds(_ value: Double, _ buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(0x09))
+        let micros = Int64((max(0, value) * 1000).rounded())
+        digits(micros / 1000, &buffer)
+        buffer.writeInteger(UInt8(ascii: "."))
+        digits(micros % 1000, &buffer, minimumWidth: 3)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, which PostgreSQL reads as timestamptz.
+    private static func timestamp(_ seconds: Double, _ buffer: inout ByteBuffer) {
         let whole = Int64(seconds.rounded(.down))
-        let micros = Int64(((seconds - Double(whole)) * 1_000_000).rounded())
+        let micros = min(999_999, Int64(((seconds - Double(whole)) * 1_000_000).rounded()))
         let day = CalendarPeriod.day(unixSeconds: whole)
         let (y, m, d) = CalendarPeriod.civil(fromDays: day)
         let s = whole - day * 86_400
-        func pad(_ v: Int64, _ width: Int) -> String {
-            let text = String(v)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2)) \(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(min(micros, 999_999), 6))+00"
+        digits(y, &buffer, minimumWidth: 4)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        digits(m, &buffer, minimumWidth: 2)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        digits(d, &buffer, minimumWidth: 2)
+        buffer.writeInteger(UInt8(ascii: " "))
+        digits(s / 3600, &buffer, minimumWidth: 2)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(s / 60 % 60, &buffer, minimumWidth: 2)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(s % 60, &buffer, minimumWidth: 2)
+        buffer.writeInteger(UInt8(ascii: "."))
+        digits(micros, &buffer, minimumWidth: 6)
+        buffer.writeStaticString("+00")
+    }
+
+    /// The timestamp text alone (tests).
+    static func timestamp(_ seconds: Double) -> String {
+        var buffer = ByteBuffer()
+        timestamp(seconds, &buffer)
+        return String(buffer: buffer)
     }
 }
