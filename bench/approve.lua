@@ -10,10 +10,13 @@ for line in io.lines(os.getenv("IDS_FILE")) do
 end
 
 function request()
-   local id = ids[next_index]
-   if id == nil then
-      id = ids[#ids]
+   -- wrk calls request() once before the first real request (that one is never sent), so the list
+   -- wraps around: the id it skipped is sent last and every id is approved exactly once.
+   -- Requests sent while the last responses are in flight go to /healthz, not to a decided id.
+   if next_index > #ids + 1 then
+      return wrk.format("GET", "/healthz")
    end
+   local id = ids[((next_index - 1) % #ids) + 1]
    next_index = next_index + 1
    return wrk.format("POST", "/api/v1/subscriptions/" .. id .. "/approve",
       { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, "{}")
@@ -23,7 +26,10 @@ local answered = 0
 local failures = 0
 function response(status, headers, body)
    answered = answered + 1
-   if status ~= 200 then failures = failures + 1 end
+   if status ~= 200 then
+      failures = failures + 1
+      if failures == 1 then io.write(string.format("FIRST-FAILURE status=%d body=%s\n", status, body)) end
+   end
    if answered >= #ids and not stopped then
       stopped = true
       wrk.thread:stop()

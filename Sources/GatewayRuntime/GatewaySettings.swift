@@ -33,6 +33,9 @@ struct GatewaySettings: Sendable {
     var pollIntervalMs: Int
     /// `portico.gateway.log.retention.days` (default 30): call-log partitions older than this are dropped.
     var logRetentionDays: Int
+    /// `portico.gateway.rollup.retention.days` (default 400): hourly analytics rollups older than this
+    /// are deleted (per-minute rollups are kept 8 days).
+    var rollupRetentionDays: Int
     /// `portico.gateway.log.buffer` (default 200000): call records held in memory before dropping (counted).
     var logBufferCapacity: Int
     /// `portico.gateway.quota.flush.ms` (default 2000): how often quota usage is written to PostgreSQL.
@@ -58,6 +61,7 @@ struct GatewaySettings: Sendable {
         maxHeadBytes = reader.int(forKey: "portico.gateway.max.head.bytes", default: 16 * 1024)
         pollIntervalMs = reader.int(forKey: "portico.gateway.poll.interval.ms", default: 1000)
         logRetentionDays = reader.int(forKey: "portico.gateway.log.retention.days", default: 30)
+        rollupRetentionDays = reader.int(forKey: "portico.gateway.rollup.retention.days", default: 400)
         logBufferCapacity = reader.int(forKey: "portico.gateway.log.buffer", default: 200_000)
         quotaFlushMs = reader.int(forKey: "portico.gateway.quota.flush.ms", default: 2000)
         shutdownGraceSeconds = reader.int(forKey: "portico.gateway.shutdown.grace.seconds", default: 10)

@@ -5,7 +5,7 @@ import Testing
 
 @testable import Portal
 
-/// Analytics read per-minute rollups; the call log reads call_logs. Both are scoped by role.
+/// Analytics read per-minute and hourly rollups; the call log reads call_logs. Both are scoped by role.
 @Suite struct AnalyticsTests {
     /// Writes calls the way the gateway does: records plus their rollups.
     static func insertCalls(_ portal: PortalHarness, world w: World, count: Int, status: Int, milliseconds: Double, at: Date) async throws {
@@ -28,11 +28,9 @@ import Testing
         let histText = "{" + histogram.map(String.init).joined(separator: ",") + "}"
         try await db.query(
             """
-            INSERT INTO call_rollups (bucket, tenant_id, api_id, application_id, status, requests, total_ms, latency_hist)
-            VALUES (date_trunc('minute', \(at)::timestamptz), \(tenantID), \(apiID), \(appID), \(Int16(status)), \(Int64(count)),
-                    \(Double(count) * milliseconds), \(histText)::bigint[])
-            ON CONFLICT (api_id, bucket, application_id, status) DO UPDATE SET requests = call_rollups.requests + EXCLUDED.requests,
-                latency_hist = portico_hist_add(call_rollups.latency_hist, EXCLUDED.latency_hist), total_ms = call_rollups.total_ms + EXCLUDED.total_ms
+            SELECT portico_add_call_rollups(ARRAY[\(at)::timestamptz], ARRAY[\(tenantID)::uuid], ARRAY[\(apiID)::uuid], ARRAY[\(appID)::uuid],
+                                            ARRAY[\(Int16(status))::int2], ARRAY[\(Int64(count))::int8], ARRAY[\(Double(count) * milliseconds)::float8],
+                                            ARRAY[0::int8], ARRAY[\(histText)::text])
             """)
     }
 
@@ -53,7 +51,7 @@ import Testing
             #expect(summary.json["p50Ms"] as? Double == 5)
             #expect(summary.json["p99Ms"] as? Double == 5)
             let series = try await portal.request(.get, "/api/v1/analytics/timeseries?apiId=\(w.echoAPI)", token: w.maintainer)
-            #expect(series.json["intervalSeconds"] as? Int == 300)
+            #expect(series.json["intervalSeconds"] as? Int == 3600)
             #expect((series.items.compactMap { $0["requests"] as? Int }).reduce(0, +) == 100)
             let consumers = try await portal.request(.get, "/api/v1/analytics/consumers?apiId=\(w.echoAPI)", token: w.maintainer)
             #expect(consumers.items.first?["applicationName"] as? String == "Demo App")
@@ -83,6 +81,43 @@ import Testing
             let adminB = try await portal.request(.get, "/api/v1/analytics/summary", token: w.adminB)
             #expect(adminB.json["requests"] as? Int == 0)
             #expect(try await portal.request(.get, "/api/v1/analytics/summary?apiId=\(w.echoAPI)&from=2030-01-01T00:00:00Z&to=2029-01-01T00:00:00Z", token: w.admin).status == .badRequest)
+        }
+    }
+
+    /// Long ranges read whole hours from the hourly rollups and the minutes at the edges from the
+    /// per-minute rollups: a range starting mid-hour counts only the calls after its start.
+    @Test func longRangesCombineHourlyRowsWithMinuteEdges() async throws {
+        try await PortalHarness.run { portal in
+            let w = try await World.make(portal)
+            let hour = (Date().addingTimeInterval(-2 * 86_400).timeIntervalSince1970 / 3600).rounded(.down) * 3600
+            let early = Date(timeIntervalSince1970: hour + 10 * 60)
+            let late = Date(timeIntervalSince1970: hour + 40 * 60)
+            try await Self.insertCalls(portal, world: w, count: 5, status: 200, milliseconds: 4, at: early)
+            try await Self.insertCalls(portal, world: w, count: 7, status: 200, milliseconds: 40, at: late)
+            try await Self.insertCalls(portal, world: w, count: 3, status: 503, milliseconds: 4, at: Date().addingTimeInterval(-300))
+
+            func iso(_ date: Date) -> String { date.formatted(.iso8601) }
+            let now = Date().addingTimeInterval(60)
+            let week = "from=\(iso(now.addingTimeInterval(-7 * 86_400)))&to=\(iso(now))"
+            let all = try await portal.request(.get, "/api/v1/analytics/summary?apiId=\(w.echoAPI)&\(week)", token: w.maintainer)
+            #expect(all.json["requests"] as? Int == 15, "\(all.text)")
+            #expect(all.json["serverErrors"] as? Int == 3)
+            #expect(all.json["p50Ms"] as? Double == 5)
+            #expect(all.json["p95Ms"] as? Double == 50)
+
+            let fromMidHour = "from=\(iso(Date(timeIntervalSince1970: hour + 30 * 60)))&to=\(iso(now))"
+            let cut = try await portal.request(.get, "/api/v1/analytics/summary?apiId=\(w.echoAPI)&\(fromMidHour)", token: w.maintainer)
+            #expect(cut.json["requests"] as? Int == 10, "\(cut.text)")
+            let untilMidHour = "from=\(iso(now.addingTimeInterval(-7 * 86_400)))&to=\(iso(Date(timeIntervalSince1970: hour + 30 * 60)))"
+            #expect(try await portal.request(.get, "/api/v1/analytics/summary?apiId=\(w.echoAPI)&\(untilMidHour)", token: w.maintainer).json["requests"] as? Int == 5)
+
+            let series = try await portal.request(.get, "/api/v1/analytics/timeseries?apiId=\(w.echoAPI)&\(week)", token: w.maintainer)
+            #expect(series.json["intervalSeconds"] as? Int == 3600)
+            #expect(series.items.compactMap { $0["requests"] as? Int }.reduce(0, +) == 15)
+            let consumers = try await portal.request(.get, "/api/v1/analytics/consumers?apiId=\(w.echoAPI)&\(fromMidHour)", token: w.maintainer)
+            #expect(consumers.items.first?["requests"] as? Int == 10)
+            let codes = try await portal.request(.get, "/api/v1/analytics/status-codes?applicationId=\(w.application)&\(week)", token: w.developer)
+            #expect(codes.items.map { $0["count"] as? Int } == [12, 3])
         }
     }
 }

@@ -154,7 +154,9 @@ public struct SubscriptionService: Sendable {
         let logger = logger
         return try await database.transaction { connection in
             // Lock the row first: concurrent decisions queue here and see the state the winner left.
-            let before = try await Self.find(id: id, tenantID: tenantID, on: connection, logger: logger, lock: true)
+            guard let (before, versionState) = try await SubscriptionForDecision.fetch(id: id, tenantID: tenantID, on: connection, logger: logger) else {
+                throw DomainError.notFound(resource: "subscription")
+            }
             try Self.checkVisible(actor, before)
             let apiTeam = before.apiTeamID
             if action.isPublisherAction {
@@ -168,8 +170,6 @@ public struct SubscriptionService: Sendable {
             }
             let next = try SubscriptionLifecycle.apply(action, to: before.state)
             if action == .approve || action == .resume {
-                let versionState = try await connection.query("SELECT state FROM api_versions WHERE id = \(before.apiVersionID)", logger: logger)
-                    .first { try $0.get("state", as: String.self) }
                 if versionState == VersionState.retired.rawValue {
                     throw DomainError.conflict("The API version is retired; the subscription cannot become active.")
                 }
@@ -199,11 +199,10 @@ public struct SubscriptionService: Sendable {
 
     // MARK: Helpers
 
-    static func find(id: UUID, tenantID: UUID, on connection: PostgresConnection, logger: Logger, lock: Bool = false) async throws -> Subscription {
+    static func find(id: UUID, tenantID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Subscription {
         let subscription = try await connection.query(
             """
             SELECT \(unescaped: SubscriptionColumns.select) FROM \(unescaped: SubscriptionColumns.from) WHERE s.id = \(id) AND s.tenant_id = \(tenantID)
-            \(unescaped: lock ? "FOR UPDATE OF s" : "")
             """,
             logger: logger
         ).first(SubscriptionColumns.decode)

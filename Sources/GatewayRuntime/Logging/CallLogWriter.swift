@@ -132,14 +132,10 @@ struct CallLogWriter: Service {
                     if !rollups.buckets.isEmpty {
                         try await connection.query(
                             """
-                            INSERT INTO call_rollups AS r (bucket, tenant_id, api_id, application_id, status, requests, total_ms, bytes_out, latency_hist)
-                            SELECT t.b, t.tn::uuid, t.a::uuid, t.app::uuid, t.s, t.n, t.ms, t.bo, t.h::bigint[]
-                            FROM unnest(\(rollups.buckets)::timestamptz[], \(rollups.tenants)::text[], \(rollups.apis)::text[], \(rollups.applications)::text[],
-                                        \(rollups.statuses)::int8[], \(rollups.requests)::int8[], \(rollups.totals)::float8[], \(rollups.bytes)::int8[],
-                                        \(rollups.histograms)::text[]) AS t(b, tn, a, app, s, n, ms, bo, h)
-                            ON CONFLICT (api_id, bucket, application_id, status) DO UPDATE SET
-                                requests = r.requests + EXCLUDED.requests, total_ms = r.total_ms + EXCLUDED.total_ms,
-                                bytes_out = r.bytes_out + EXCLUDED.bytes_out, latency_hist = portico_hist_add(r.latency_hist, EXCLUDED.latency_hist)
+                            SELECT portico_add_call_rollups(
+                                \(rollups.buckets)::timestamptz[], \(rollups.tenants)::text[]::uuid[], \(rollups.apis)::text[]::uuid[],
+                                \(rollups.applications)::text[]::uuid[], \(rollups.statuses)::int8[]::smallint[], \(rollups.requests)::int8[],
+                                \(rollups.totals)::float8[], \(rollups.bytes)::int8[], \(rollups.histograms)::text[])
                             """, logger: logger)
                     }
                     try await connection.query("COMMIT", logger: logger)
@@ -153,12 +149,14 @@ struct CallLogWriter: Service {
 
     private func maintain() async {
         let keepFrom = Date().addingTimeInterval(-Double(shared.settings.logRetentionDays) * 86_400)
+        let keepRollupsFrom = Date().addingTimeInterval(-Double(shared.settings.rollupRetentionDays) * 86_400)
         let client = client
         let logger = logger
         do {
             try await withDeadline(.seconds(10)) {
                 try await client.query("SELECT portico_ensure_call_log_partition((now() AT TIME ZONE 'UTC')::date + 1)", logger: logger)
                 try await client.query("SELECT portico_drop_call_log_partitions(\(keepFrom)::date)", logger: logger)
+                try await client.query("SELECT portico_drop_call_rollups(\(keepRollupsFrom))", logger: logger)
             }
         } catch {
             logger.debug("Call log maintenance skipped", metadata: ["error": "\(String(describing: error))"])
