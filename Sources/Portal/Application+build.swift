@@ -15,7 +15,7 @@ func buildApplication(reader: ConfigReader, logger: Logger? = nil) async throws 
         logger.logLevel = settings.logLevel
         return logger
     }()
-    let client = PostgresClient(configuration: try DatabaseURL.configuration(settings.databaseURL), backgroundLogger: logger)
+    let client = PostgresClient(configuration: try DatabaseURL.configuration(settings.databaseURL, maximumConnections: settings.databasePoolSize), backgroundLogger: logger)
     let database = Database(client: client, logger: logger)
     let hasher = PasswordHasher(cost: UInt8(clamping: max(4, min(settings.bcryptCost, 15))))
     let services = Services(

@@ -23,14 +23,8 @@ struct PortalContext: RequestContext {
 
     var actor: Actor? { authentication?.actor }
 
-    /// One encoder for every response (Hummingbird's default builds one per request).
-    var responseEncoder: JSONEncoder { PortalContext.encoder }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
+    /// Responses are written by `StreamingJSONEncoder` (same JSON as `JSONEncoder` with ISO 8601 dates).
+    var responseEncoder: StreamingJSONEncoder { StreamingJSONEncoder() }
 
     /// The authenticated actor, or a 401 problem.
     func requireActor() throws -> Actor {
