@@ -19,10 +19,18 @@ def find(driver, css, seconds=10):
 
 
 def click(driver, css, seconds=10):
-    element = wait(driver, seconds).until(EC.element_to_be_clickable((By.CSS_SELECTOR, css)))
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
-    return element
+    # Lists re-render as data arrives (a search narrows the catalog while we look): an element
+    # replaced between finding and clicking is found again.
+    for attempt in range(5):
+        element = wait(driver, seconds).until(EC.element_to_be_clickable((By.CSS_SELECTOR, css)))
+        try:
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            element.click()
+            return element
+        except StaleElementReferenceException:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 def click_text(driver, text, tag="button", seconds=10):

@@ -138,6 +138,27 @@ import Testing
         }
     }
 
+    /// The read timer belongs to the client connection and is re-armed lazily: after many fast
+    /// requests on one keep-alive connection, a slow one still times out on time, and a response
+    /// slower than the timeout in total but not between reads does not.
+    @Test func readTimeoutHoldsOnAReusedConnection() async throws {
+        try await GatewayHarness.run(routing: { var r = $0; r.readTimeoutMs = 300; r.retries = 0; return r }, plan: .init(name: "Unlimited")) { h in
+            let connection = try RawHTTPConnection(port: h.port)
+            for _ in 0..<50 {
+                #expect(try connection.request("GET", "/orders/v1/items", headers: ["X-API-Key": h.key.secret]).status == 200)
+            }
+            // Each of these takes most of the timeout; together they take far longer than one.
+            for _ in 0..<4 {
+                #expect(try connection.request("GET", "/orders/v1/slow?delay_ms=150", headers: ["X-API-Key": h.key.secret]).status == 200)
+            }
+            let started = ContinuousClock.now
+            let slow = try connection.request("GET", "/orders/v1/slow?delay_ms=2000", headers: ["X-API-Key": h.key.secret])
+            #expect(slow.status == 504)
+            #expect(slow.problemType == "upstream-timeout")
+            #expect(ContinuousClock.now - started < .milliseconds(900))
+        }
+    }
+
     @Test func activeHealthChecksTakeAFailingTargetOutOfRotation() async throws {
         try await GatewayHarness.run(upstreams: 2, routing: { routing in
             var routing = routing

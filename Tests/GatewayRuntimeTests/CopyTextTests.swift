@@ -23,4 +23,28 @@ import Testing
         #expect(fields.last == "gw")
         #expect(CopyText.timestamp(0.000001) == "1970-01-01 00:00:00.000001+00")
     }
+
+    @Test func decimalsAndUUIDsAreWrittenWithoutStrings() {
+        var buffer = ByteBuffer()
+        for value: Int64 in [0, 7, 42, -5, 1_000_000, Int64.max, Int64.min] {
+            buffer.clear()
+            buffer.writeDecimal(value)
+            #expect(String(buffer: buffer) == String(value))
+        }
+        buffer.clear()
+        buffer.writeDecimal(5, minimumWidth: 3)
+        #expect(String(buffer: buffer) == "005")
+        let uuid = UUID()
+        buffer.clear()
+        buffer.writeUUID(uuid)
+        #expect(String(buffer: buffer) == uuid.uuidString.lowercased())
+    }
+
+    @Test func generatedTraceparentsAreValid() {
+        var random = FastRandom()
+        for _ in 0..<1000 {
+            let value = random.traceparent()
+            #expect(Exchange.isValidTraceparent(value), "\(value)")
+        }
+    }
 }

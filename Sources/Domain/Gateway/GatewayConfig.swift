@@ -135,10 +135,13 @@ public struct GatewayConfig: Sendable, Codable, Equatable {
             guard versions.contains(subscription.versionID) else { throw Problem.inconsistent("subscription \(subscription.id) without its route") }
             guard planIDs.contains(subscription.planID) else { throw Problem.inconsistent("subscription \(subscription.id) without its plan") }
         }
-        for route in routes where route.state != .retired {
+        // Many versions share one routing (same upstreams and settings): each distinct one is checked once.
+        var validRoutings = Set<RoutingConfig>()
+        for route in routes where route.state != .retired && !validRoutings.contains(route.routing) {
             var validator = Validator()
             route.routing.validate(into: &validator)
             if !validator.errors.isEmpty { throw Problem.inconsistent("route \(route.basePath): \(validator.errors.map(\.field))") }
+            validRoutings.insert(route.routing)
         }
     }
 }

@@ -18,8 +18,26 @@ public struct GatewayConfigLoader: Sendable {
         self.logger = logger
     }
 
+    /// The last key and subscription sections, as text and parsed: an unchanged section (the
+    /// common case: most reloads change one key or one subscription, not both) is not parsed again,
+    /// and handing out the same array lets the compiler see in O(1) that it is unchanged.
+    let sectionCache = SectionCache()
+
     public final class RoutingCache: Sendable {
         let entries = NIOLockedValueBox<[UUID: (Date, RoutingConfig)]>([:])
+    }
+
+    public final class SectionCache: Sendable {
+        let keys = NIOLockedValueBox<(text: String, parsed: [GatewayConfig.Key])>(("", []))
+        let subscriptions = NIOLockedValueBox<(text: String, parsed: [GatewayConfig.Subscription])>(("", []))
+
+        func parsed<T>(_ text: String, in box: NIOLockedValueBox<(text: String, parsed: [T])>, parse: (String) throws -> [T]) rethrows -> [T] {
+            let cached = box.withLockedValue { $0 }
+            if cached.text == text { return cached.parsed }
+            let parsed = try parse(text)
+            box.withLockedValue { $0 = (text, parsed) }
+            return parsed
+        }
     }
 
     /// The current revision (one indexed row; polled every second).
@@ -34,7 +52,7 @@ public struct GatewayConfigLoader: Sendable {
         return try await client.withConnection { connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
-                let config = try await Self.read(connection, logger: logger, cache: routingCache)
+                let config = try await Self.read(connection, logger: logger, cache: routingCache, sections: sectionCache)
                 try await connection.query("COMMIT", logger: logger)
                 return config
             } catch {
@@ -44,7 +62,7 @@ public struct GatewayConfigLoader: Sendable {
         }
     }
 
-    private static func read(_ connection: PostgresConnection, logger: Logger, cache: RoutingCache) async throws -> GatewayConfig {
+    private static func read(_ connection: PostgresConnection, logger: Logger, cache: RoutingCache, sections: SectionCache) async throws -> GatewayConfig {
         var revision: Int64 = 0
         for try await value in try await connection.query("SELECT revision FROM config_revision WHERE id = 1", logger: logger).decode(Int64.self) {
             revision = value
@@ -94,7 +112,7 @@ public struct GatewayConfigLoader: Sendable {
             FROM api_keys WHERE status <> 'revoked'
             """, logger: logger
         ).first { try $0.get("lines", as: String.self) } ?? ""
-        let keys = try Self.parseKeys(keyText)
+        let keys = try sections.parsed(keyText, in: sections.keys, parse: Self.parseKeys)
         let subscriptionText = try await connection.query(
             """
             SELECT coalesce(string_agg(s.id || ' ' || s.application_id || ' ' || s.api_version_id || ' ' || s.plan_id || ' ' || s.state, E'\n'), '') AS lines
@@ -102,7 +120,7 @@ public struct GatewayConfigLoader: Sendable {
             WHERE s.state IN ('active', 'pending', 'suspended') AND v.state IN ('published', 'deprecated', 'retired')
             """, logger: logger
         ).first { try $0.get("lines", as: String.self) } ?? ""
-        let subscriptions = try Self.parseSubscriptions(subscriptionText)
+        let subscriptions = try sections.parsed(subscriptionText, in: sections.subscriptions, parse: Self.parseSubscriptions)
         return GatewayConfig(revision: revision, generatedAt: Date(), routes: routes, plans: plans, keys: keys, subscriptions: subscriptions)
     }
 
@@ -110,14 +128,17 @@ public struct GatewayConfigLoader: Sendable {
 
     static func parseKeys(_ text: String) throws -> [GatewayConfig.Key] {
         var keys: [GatewayConfig.Key] = []
-        for line in text.utf8.split(separator: 0x0A) {
-            let fields = line.split(separator: 0x20, maxSplits: 5, omittingEmptySubsequences: false)
-            guard fields.count == 6, let hash = KeyHash(hexBytes: fields[0]), let application = FastUUID.parse(fields[1]),
-                let tenant = FastUUID.parse(fields[2])
+        try Self.forEachLine(text, fields: 6) { fields in
+            guard let hash = KeyHash(hexBytes: fields[0]), let application = FastUUID.parse(fields[1]), let tenant = FastUUID.parse(fields[2]),
+                let status = KeyStatus(bytes: fields[3])
             else { throw LoadError.malformedRow("key") }
-            let status = KeyStatus(rawValue: String(decoding: fields[3], as: UTF8.self)) ?? .disabled
-            let expiresText = String(decoding: fields[4], as: UTF8.self)
-            let expires = expiresText == "-" ? nil : Int64(expiresText).map { Date(timeIntervalSince1970: TimeInterval($0)) }
+            let expires: Date?
+            if fields[4].count == 1 && fields[4].first == UInt8(ascii: "-") {
+                expires = nil
+            } else {
+                guard let seconds = Self.integer(fields[4]) else { throw LoadError.malformedRow("key") }
+                expires = Date(timeIntervalSince1970: TimeInterval(seconds))
+            }
             keys.append(.init(hash: hash, prefix: String(decoding: fields[5], as: UTF8.self), applicationID: application, tenantID: tenant, status: status, expiresAt: expires))
         }
         return keys
@@ -125,14 +146,60 @@ public struct GatewayConfigLoader: Sendable {
 
     static func parseSubscriptions(_ text: String) throws -> [GatewayConfig.Subscription] {
         var subscriptions: [GatewayConfig.Subscription] = []
-        for line in text.utf8.split(separator: 0x0A) {
-            let fields = line.split(separator: 0x20)
-            guard fields.count == 5, let id = FastUUID.parse(fields[0]), let application = FastUUID.parse(fields[1]),
-                let version = FastUUID.parse(fields[2]), let plan = FastUUID.parse(fields[3]),
-                let state = SubscriptionState(rawValue: String(decoding: fields[4], as: UTF8.self))
+        try Self.forEachLine(text, fields: 5) { fields in
+            guard let id = FastUUID.parse(fields[0]), let application = FastUUID.parse(fields[1]), let version = FastUUID.parse(fields[2]),
+                let plan = FastUUID.parse(fields[3]), let state = SubscriptionState(bytes: fields[4])
             else { throw LoadError.malformedRow("subscription") }
             subscriptions.append(.init(id: id, applicationID: application, versionID: version, planID: plan, state: state))
         }
         return subscriptions
+    }
+
+    typealias Field = Slice<UnsafeBufferPointer<UInt8>>
+
+    /// Calls `body` with the space-separated fields of every line (the last field takes the rest
+    /// of the line), scanning the text once without building arrays of lines or fields.
+    private static func forEachLine(_ text: String, fields count: Int, _ body: ([Field]) throws -> Void) throws {
+        var text = text
+        try text.withUTF8 { bytes in
+            var fields: [Field] = []
+            fields.reserveCapacity(count)
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+                fields.removeAll(keepingCapacity: true)
+                var fieldStart = lineStart
+                var position = lineStart
+                while position < lineEnd, fields.count < count - 1 {
+                    if bytes[position] == 0x20 {
+                        fields.append(bytes[fieldStart..<position])
+                        fieldStart = position + 1
+                    }
+                    position += 1
+                }
+                fields.append(bytes[fieldStart..<lineEnd])
+                guard fields.count == count else { throw LoadError.malformedRow("expected \(count) fields") }
+                try body(fields)
+                lineStart = lineEnd + 1
+            }
+        }
+    }
+
+    private static func integer(_ digits: Field) -> Int64? {
+        guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        var value: Int64 = 0
+        for digit in digits {
+            guard digit >= 0x30, digit <= 0x39 else { return nil }
+            value = value * 10 + Int64(digit - 0x30)
+        }
+        return value
+    }
+}
+
+extension RawRepresentable where RawValue == String {
+    /// The case whose raw value is exactly these bytes (short ASCII enum values; no heap allocation).
+    init?(bytes: Slice<UnsafeBufferPointer<UInt8>>) {
+        self.init(rawValue: String(decoding: bytes, as: UTF8.self))
     }
 }

@@ -26,19 +26,24 @@ public struct KeyHash: Hashable, Sendable, Codable {
 
     public init?<C: Collection>(hexBytes hex: C) where C.Element == UInt8 {
         guard hex.count == 64 else { return nil }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(32)
-        var iterator = hex.makeIterator()
-        while let high = iterator.next() {
-            guard let low = iterator.next(), let h = Self.nibble(high), let l = Self.nibble(low) else { return nil }
-            bytes.append(h << 4 | l)
+        let hash: KeyHash? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { bytes in
+            var index = 0
+            var iterator = hex.makeIterator()
+            while let high = iterator.next() {
+                guard let low = iterator.next(), let h = Self.nibble(high), let l = Self.nibble(low) else { return nil }
+                bytes[index] = h << 4 | l
+                index += 1
+            }
+            return KeyHash(bytes: UnsafeRawBufferPointer(bytes))
         }
-        guard let hash = bytes.withUnsafeBytes({ KeyHash(bytes: $0) }) else { return nil }
+        guard let hash else { return nil }
         self = hash
     }
 
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits = Self.hexDigits
         return String(unsafeUninitializedCapacity: 64) { out in
             var index = 0
             withUnsafeBytes(of: (a, b, c, d)) { raw in

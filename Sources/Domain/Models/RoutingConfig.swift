@@ -8,8 +8,8 @@ public enum LoadBalancing: String, Sendable, Codable, CaseIterable {
 }
 
 /// How the gateway forwards calls to one API version. Frozen when the version is published.
-public struct RoutingConfig: Sendable, Equatable, Codable {
-    public struct Target: Sendable, Equatable, Codable {
+public struct RoutingConfig: Sendable, Hashable, Codable {
+    public struct Target: Sendable, Hashable, Codable {
         /// `http://host:port` or `https://host:port`, optionally with a path prefix.
         public var url: String
         public var weight: Int
@@ -28,7 +28,7 @@ public struct RoutingConfig: Sendable, Equatable, Codable {
         enum CodingKeys: String, CodingKey { case url, weight }
     }
 
-    public struct HealthCheck: Sendable, Equatable, Codable {
+    public struct HealthCheck: Sendable, Hashable, Codable {
         /// Active check: GET this path on every target every `intervalSeconds`; nil disables it.
         public var path: String?
         public var intervalSeconds: Int
@@ -59,7 +59,7 @@ public struct RoutingConfig: Sendable, Equatable, Codable {
         enum CodingKeys: String, CodingKey { case path, intervalSeconds, timeoutMs, unhealthyThreshold, ejectSeconds }
     }
 
-    public struct FaultInjection: Sendable, Equatable, Codable {
+    public struct FaultInjection: Sendable, Hashable, Codable {
         /// Percentage (0–100) of calls delayed by `delayMs`.
         public var delayPercent: Double
         public var delayMs: Int
@@ -133,11 +133,10 @@ public struct RoutingConfig: Sendable, Equatable, Codable {
         validator.check(!targets.isEmpty, "\(prefix).targets", "needs at least one upstream target")
         validator.check(targets.count <= 64, "\(prefix).targets", "may hold at most 64 targets")
         for (index, target) in targets.enumerated() {
-            let field = "\(prefix).targets[\(index)]"
             if UpstreamURL(target.url) == nil {
-                validator.add("\(field).url", "must be an absolute http:// or https:// URL with a host, without query or fragment")
+                validator.add("\(prefix).targets[\(index)].url", "must be an absolute http:// or https:// URL with a host, without query or fragment")
             }
-            validator.check((0...10_000).contains(target.weight), "\(field).weight", "must be between 0 and 10000")
+            validator.check((0...10_000).contains(target.weight), "\(prefix).targets[\(index)].weight", "must be between 0 and 10000")
         }
         if !targets.isEmpty {
             validator.check(targets.contains { $0.weight > 0 }, "\(prefix).targets", "at least one target needs a weight above 0")

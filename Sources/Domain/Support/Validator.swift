@@ -10,8 +10,10 @@ public struct Validator: Sendable {
         errors.append(FieldError(field, message))
     }
 
-    public mutating func check(_ condition: Bool, _ field: String, _ message: String) {
-        if !condition { add(field, message) }
+    /// The field name is built only when the check fails (validation of large configurations
+    /// runs thousands of passing checks).
+    public mutating func check(_ condition: Bool, _ field: @autoclosure () -> String, _ message: String) {
+        if !condition { add(field(), message) }
     }
 
     /// Trims the value and checks its length; returns the trimmed value.

@@ -98,7 +98,7 @@ struct ConfigSync: Service {
             try config.validate()
             // Usage of the subscriptions is loaded before the new configuration serves, so a
             // restarted gateway does not grant a quota twice.
-            let compiled = RuntimeConfig.compile(config, targets: shared.targets, limiters: shared.limiters)
+            let compiled = RuntimeConfig.compile(config, previous: shared.config.config, targets: shared.targets, limiters: shared.limiters)
             let compiledAt = ContinuousClock.now
             let loaded = await hydrate(config)
             let hydratedAt = ContinuousClock.now
@@ -106,13 +106,13 @@ struct ConfigSync: Service {
             state.withLockedValue { $0 = (config, loaded) }
             let servedAt = ContinuousClock.now
             persist(config)
-            logger.info(
-                "Configuration timings",
+            logger.notice(
+                "Configuration applied",
                 metadata: [
+                    "config.revision": "\(config.revision)", "routes": "\(config.routes.count)", "keys": "\(config.keys.count)",
                     "load.ms": "\((loadedAt - started).milliseconds)", "compile.ms": "\((compiledAt - loadedAt).milliseconds)",
                     "quota.ms": "\((hydratedAt - compiledAt).milliseconds)", "swap.ms": "\((servedAt - hydratedAt).milliseconds)",
                 ])
-            logger.notice("Configuration applied", metadata: ["config.revision": "\(config.revision)", "routes": "\(config.routes.count)", "keys": "\(config.keys.count)"])
         } catch {
             shared.metrics.configLoadFailures.wrappingIncrement(ordering: .relaxed)
             logger.warning("Configuration refresh failed; keeping the current one", metadata: ["error": "\(String(describing: error))"])
@@ -120,7 +120,7 @@ struct ConfigSync: Service {
     }
 
     private func apply(_ config: GatewayConfig, compiled: RuntimeConfig? = nil, persist: Bool) {
-        let compiled = compiled ?? RuntimeConfig.compile(config, targets: shared.targets, limiters: shared.limiters)
+        let compiled = compiled ?? RuntimeConfig.compile(config, previous: shared.config.config, targets: shared.targets, limiters: shared.limiters)
         shared.config.store(compiled)
         shared.metrics.configRevision.store(config.revision, ordering: .relaxed)
         shared.metrics.configGeneratedAt.store(Int64(config.generatedAt.timeIntervalSince1970), ordering: .relaxed)

@@ -44,68 +44,110 @@ final class RuntimeConfig: Sendable {
     let table: RouteTable
     let keys: [KeyDigest: KeyEntry]
     let subscriptions: [SubscriptionKey: SubscriptionEntry]
+    /// The snapshot this was compiled from: the next compile reuses every section that did not change.
+    let source: GatewayConfig?
+    /// Application ids → the small numbers keys and subscriptions are joined by. Only grows, so
+    /// sections reused from an older compile keep meaning the same applications.
+    let applications: [UUID: Int32]
 
-    init(revision: Int64, generatedAt: Date, routes: [CompiledRoute], keys: [KeyDigest: KeyEntry], subscriptions: [SubscriptionKey: SubscriptionEntry]) {
+    init(
+        revision: Int64, generatedAt: Date, routes: [CompiledRoute], table: RouteTable? = nil, keys: [KeyDigest: KeyEntry],
+        subscriptions: [SubscriptionKey: SubscriptionEntry], source: GatewayConfig? = nil, applications: [UUID: Int32] = [:]
+    ) {
         self.revision = revision
         self.generatedAt = generatedAt
         self.routes = routes
-        self.table = RouteTable(routes: routes)
+        self.table = table ?? RouteTable(routes: routes)
         self.keys = keys
         self.subscriptions = subscriptions
+        self.source = source
+        self.applications = applications
     }
 
     static let empty = RuntimeConfig(revision: 0, generatedAt: Date(timeIntervalSince1970: 0), routes: [], keys: [:], subscriptions: [:])
 
     /// Compiles a validated snapshot. Targets and limiters are shared with the previous revision
-    /// (by identity), so health, pools, buckets and quota counters carry over.
-    static func compile(_ config: GatewayConfig, targets: TargetRegistry, limiters: LimiterRegistry) -> RuntimeConfig {
-        var urls: [String: UpstreamURL?] = [:]
-        let routes = config.routes.enumerated().map {
-            CompiledRoute(index: Int32($0.offset), route: $0.element, targets: targets, urls: &urls)
+    /// (by identity), so health, pools, buckets and quota counters carry over. Sections equal to
+    /// the previous snapshot's (routes, keys, subscriptions with their plans) are taken over from
+    /// `previous` as they are: a reload after one revoked key rebuilds the key index only. The
+    /// loader hands out the same arrays for unchanged sections, so the comparisons are cheap.
+    static func compile(_ config: GatewayConfig, previous: RuntimeConfig? = nil, targets: TargetRegistry, limiters: LimiterRegistry) -> RuntimeConfig {
+        let before = previous?.source
+
+        let routes: [CompiledRoute]
+        let table: RouteTable?
+        var routesReused = false
+        if let previous, let before, before.routes == config.routes {
+            routes = previous.routes
+            table = previous.table
+            routesReused = true
+        } else {
+            var urls: [String: UpstreamURL?] = [:]
+            routes = config.routes.enumerated().map {
+                CompiledRoute(index: Int32($0.offset), route: $0.element, targets: targets, urls: &urls)
+            }
+            table = nil
         }
-        let routeIndex = Dictionary(uniqueKeysWithValues: routes.map { ($0.route.versionID, $0.index) })
-        var applications: [UUID: Int32] = [:]
+
+        var applications = previous?.applications ?? [:]
         func application(_ id: UUID) -> Int32 {
             if let index = applications[id] { return index }
             let index = Int32(applications.count)
             applications[id] = index
             return index
         }
-        var keys: [KeyDigest: KeyEntry] = [:]
-        keys.reserveCapacity(config.keys.count)
-        var applicationNames: [Int32: String] = [:]
-        for key in config.keys {
-            let index = application(key.applicationID)
-            let name: String
-            if let known = applicationNames[index] {
-                name = known
-            } else {
-                name = key.applicationID.uuidString.lowercased()
-                applicationNames[index] = name
+
+        let keys: [KeyDigest: KeyEntry]
+        if let previous, let before, before.keys == config.keys {
+            keys = previous.keys
+        } else {
+            var built: [KeyDigest: KeyEntry] = [:]
+            built.reserveCapacity(config.keys.count)
+            var applicationNames: [Int32: String] = [:]
+            for key in config.keys {
+                let index = application(key.applicationID)
+                let name: String
+                if let known = applicationNames[index] {
+                    name = known
+                } else {
+                    name = key.applicationID.uuidString.lowercased()
+                    applicationNames[index] = name
+                }
+                built[key.hash] = KeyEntry(
+                    application: index, applicationID: name, tenantID: key.tenantID, prefix: key.prefix, status: key.status,
+                    expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) })
             }
-            keys[key.hash] = KeyEntry(
-                application: index, applicationID: name, tenantID: key.tenantID, prefix: key.prefix, status: key.status,
-                expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) })
+            keys = built
         }
-        let plans = Dictionary(uniqueKeysWithValues: config.plans.map { ($0.id, $0) })
-        let now = NIODeadline.now().uptimeNanoseconds
-        let unix = Int64(Date().timeIntervalSince1970)
-        let active = config.subscriptions.filter { $0.state == .active && plans[$0.planID] != nil }.map(\.id)
-        let limiterTable = limiters.limiters(for: active)
-        var subscriptions: [SubscriptionKey: SubscriptionEntry] = [:]
-        subscriptions.reserveCapacity(config.subscriptions.count)
-        for subscription in config.subscriptions {
-            guard let route = routeIndex[subscription.versionID] else { continue }
-            var limiter: SubscriptionLimiter?
-            if subscription.state == .active, let plan = plans[subscription.planID], let found = limiterTable[subscription.id] {
-                found.configure(plan, now: now, unixSeconds: unix)
-                limiter = found
+
+        let subscriptions: [SubscriptionKey: SubscriptionEntry]
+        if let previous, let before, routesReused, before.subscriptions == config.subscriptions, before.plans == config.plans {
+            subscriptions = previous.subscriptions
+        } else {
+            let plans = Dictionary(uniqueKeysWithValues: config.plans.map { ($0.id, $0) })
+            let routeIndex = Dictionary(uniqueKeysWithValues: routes.map { ($0.route.versionID, $0.index) })
+            let now = NIODeadline.now().uptimeNanoseconds
+            let unix = Int64(Date().timeIntervalSince1970)
+            let active = config.subscriptions.filter { $0.state == .active && plans[$0.planID] != nil }.map(\.id)
+            let limiterTable = limiters.limiters(for: active)
+            var built: [SubscriptionKey: SubscriptionEntry] = [:]
+            built.reserveCapacity(config.subscriptions.count)
+            for subscription in config.subscriptions {
+                guard let route = routeIndex[subscription.versionID] else { continue }
+                var limiter: SubscriptionLimiter?
+                if subscription.state == .active, let plan = plans[subscription.planID], let found = limiterTable[subscription.id] {
+                    found.configure(plan, now: now, unixSeconds: unix)
+                    limiter = found
+                }
+                let key = SubscriptionKey(route: route, application: application(subscription.applicationID))
+                // An active subscription wins over a pending or suspended one of the same pair.
+                if let existing = built[key], existing.state == .active { continue }
+                built[key] = SubscriptionEntry(id: subscription.id, state: subscription.state, limiter: limiter)
             }
-            let key = SubscriptionKey(route: route, application: application(subscription.applicationID))
-            // An active subscription wins over a pending or suspended one of the same pair.
-            if let existing = subscriptions[key], existing.state == .active { continue }
-            subscriptions[key] = SubscriptionEntry(id: subscription.id, state: subscription.state, limiter: limiter)
+            subscriptions = built
         }
-        return RuntimeConfig(revision: config.revision, generatedAt: config.generatedAt, routes: routes, keys: keys, subscriptions: subscriptions)
+        return RuntimeConfig(
+            revision: config.revision, generatedAt: config.generatedAt, routes: routes, table: table, keys: keys, subscriptions: subscriptions,
+            source: config, applications: applications)
     }
 }

@@ -55,4 +55,28 @@ enum HeaderName {
         }
         return true
     }
+
+    /// Whether a comma-separated header value lists `token` (case-insensitive, spaces around
+    /// elements ignored), and whether it is the last element, without allocating.
+    static func listContains(_ value: ByteBufferView, _ token: StaticString) -> (contains: Bool, isLast: Bool) {
+        var contains = false
+        var isLast = false
+        var elementStart = value.startIndex
+        var index = value.startIndex
+        while index <= value.endIndex {
+            if index == value.endIndex || value[index] == 0x2C {
+                var start = elementStart
+                var end = index
+                while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
+                while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
+                if start < end {
+                    isLast = equals(value[start..<end], token)
+                    if isLast { contains = true }
+                }
+                elementStart = index + 1
+            }
+            index += 1
+        }
+        return (contains, isLast)
+    }
 }

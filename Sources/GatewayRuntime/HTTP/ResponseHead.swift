@@ -102,12 +102,10 @@ enum ResponseHeadParser {
                 head.contentLength = value
                 head.forwardedLines.append(line)
             case .transferEncoding:
-                let text = String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self).lowercased()
-                if text.split(separator: ",").last?.trimmingSpaces == "chunked" { head.chunked = true }
+                if HeaderName.listContains(bytes[valueStart..<valueEnd], "chunked").isLast { head.chunked = true }
                 head.forwardedLines.append(line)
             case .connection:
-                let text = String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self).lowercased()
-                if text.contains("close") { head.connectionClose = true }
+                if HeaderName.listContains(bytes[valueStart..<valueEnd], "close").contains { head.connectionClose = true }
             case .hopByHop, .upgrade:
                 break
             case .requestID:

@@ -181,7 +181,12 @@ enum CopyText {
         field(r.apiID, &buffer)
         field(r.versionID, &buffer)
         field(r.applicationID, &buffer)
-        if let subscription = r.subscriptionID { field(subscription.uuidString, &buffer) } else { null(&buffer) }
+        if let subscription = r.subscriptionID {
+            buffer.writeInteger(UInt8(0x09))
+            buffer.writeUUID(subscription)
+        } else {
+            null(&buffer)
+        }
         field(r.keyPrefix, &buffer)
         field(r.method, &buffer)
         field(r.path, &buffer)
@@ -232,22 +237,9 @@ enum CopyText {
         digits(value, &buffer)
     }
 
+    @inline(__always)
     private static func digits(_ value: Int64, _ buffer: inout ByteBuffer, minimumWidth: Int = 1) {
-        var magnitude = value.magnitude
-        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
-            var count = 0
-            repeat {
-                scratch[count] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            while count < minimumWidth {
-                scratch[count] = 0x30
-                count += 1
-            }
-            for index in stride(from: count - 1, through: 0, by: -1) { buffer.writeInteger(scratch[index]) }
-        }
+        buffer.writeDecimal(value, minimumWidth: minimumWidth)
     }
 
     /// Milliseconds with three decimals.

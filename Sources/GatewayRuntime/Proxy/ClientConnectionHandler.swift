@@ -42,6 +42,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var closeAfterResponse = false
     private var flushPending = false
     private var random = FastRandom()
+    private var readTimer: Scheduled<Void>?
+    private var readTimerFiresAt: UInt64 = 0
 
     init(shared: GatewayShared, pool: UpstreamPool, metrics: GatewayMetrics.Shard, tls: Bool) {
         self.shared = shared
@@ -83,6 +85,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         phase = .closed
+        readTimer?.cancel()
+        readTimer = nil
         if let exchange {
             exchange.cancelTimer()
             if let upstream = exchange.upstream {
@@ -262,10 +266,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         // 4. Rate limit and quota.
         if let limiter = subscription.limiter {
             let decision = limiter.acquire(now: now, unixSeconds: unixSeconds)
-            if decision.hasPolicy {
-                exchange.limitHeaders = Array(
-                    "RateLimit-Limit: \(decision.limit)\r\nRateLimit-Remaining: \(decision.remaining)\r\nRateLimit-Reset: \(decision.reset)\r\n".utf8)
-            }
+            if decision.hasPolicy { exchange.rateLimit = decision }
             switch decision.refusal {
             case .rate: return respondLocally(.rateLimited(retryAfter: decision.retryAfter))
             case .quota: return respondLocally(.quotaExceeded(retryAfter: decision.retryAfter))
@@ -573,7 +574,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             buffer.moveReaderIndex(forwardBy: consumed)
             exchange.responseBuffer = nil
             let route = exchange.route!
-            if [502, 503, 504].contains(head.status) {
+            if head.status == 502 || head.status == 503 || head.status == 504 {
                 connection.target.recordFailure(threshold: route.unhealthyThreshold, ejectNanos: route.ejectNanos, now: NIODeadline.now().uptimeNanoseconds)
                 if canRetry(exchange, after: .upstreamStatus) {
                     exchange.lastFailure = .upstreamStatus
@@ -597,7 +598,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             out.writeStaticString("X-Request-Id: ")
             out.writeString(exchange.requestID)
             out.writeStaticString("\r\n")
-            if !exchange.limitHeaders.isEmpty { out.writeBytes(exchange.limitHeaders) }
+            if let decision = exchange.rateLimit { Self.writeRateLimitHeaders(decision, into: &out) }
             if !route.lifecycleHeaders.isEmpty { out.writeBytes(route.lifecycleHeaders) }
             if closeAfterResponse || shared.draining.load(ordering: .relaxed) {
                 closeAfterResponse = true
@@ -674,28 +675,43 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case upstreamStatus = "upstream-5xx"
     }
 
-    /// One timer per attempt: when it fires it checks the time of the last upstream read and
-    /// re-arms for the rest, so reads do not schedule and cancel timers.
-    private func armReadTimeout(_ exchange: Exchange, after delay: TimeAmount? = nil) {
+    /// Starts the read timeout of an attempt. The timer belongs to the connection and outlives
+    /// requests: arming only records the time (and schedules when no earlier firing is pending),
+    /// and a firing checks the current attempt's last upstream read and re-arms for the rest, so
+    /// back-to-back requests neither schedule nor cancel timers.
+    private func armReadTimeout(_ exchange: Exchange) {
         guard let route = exchange.route else { return }
-        exchange.cancelTimer()
-        exchange.lastUpstreamActivity = NIODeadline.now().uptimeNanoseconds
-        exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(in: delay ?? route.readTimeout) { [self] in
-            guard self.exchange === exchange else { return }
-            exchange.timer = nil
-            let idle = NIODeadline.now().uptimeNanoseconds &- exchange.lastUpstreamActivity
-            let limit = UInt64(route.readTimeout.nanoseconds)
-            if idle < limit {
-                let last = exchange.lastUpstreamActivity
-                armReadTimeout(exchange, after: .nanoseconds(Int64(limit - idle)))
-                exchange.lastUpstreamActivity = last
-                return
-            }
-            if exchange.responseFramer == nil {
-                attemptFailed(exchange, .timeout)
-            } else {
-                abortExchange(exchange, errorKind: "upstream-timeout")
-            }
+        let now = NIODeadline.now().uptimeNanoseconds
+        exchange.lastUpstreamActivity = now
+        exchange.readTimeoutArmed = true
+        scheduleReadTimer(at: now &+ UInt64(route.readTimeout.nanoseconds))
+    }
+
+    private func scheduleReadTimer(at deadline: UInt64) {
+        if let readTimer {
+            if readTimerFiresAt <= deadline { return }
+            readTimer.cancel()
+        }
+        readTimerFiresAt = deadline
+        readTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline)) { [self] in
+            readTimer = nil
+            readTimerFired()
+        }
+    }
+
+    private func readTimerFired() {
+        guard phase != .closed, let exchange, exchange.readTimeoutArmed, let route = exchange.route else { return }
+        let limit = UInt64(route.readTimeout.nanoseconds)
+        let lastRead = exchange.lastUpstreamActivity
+        if NIODeadline.now().uptimeNanoseconds &- lastRead < limit {
+            scheduleReadTimer(at: lastRead &+ limit)
+            return
+        }
+        exchange.readTimeoutArmed = false
+        if exchange.responseFramer == nil {
+            attemptFailed(exchange, .timeout)
+        } else {
+            abortExchange(exchange, errorKind: "upstream-timeout")
         }
     }
 
@@ -817,7 +833,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 closeAfterResponse = true
             }
         }
-        var extra = exchange.limitHeaders
+        var extra: [UInt8] = []
+        if let decision = exchange.rateLimit {
+            var headers = ByteBuffer()
+            Self.writeRateLimitHeaders(decision, into: &headers)
+            extra = Array(headers.readableBytesView)
+        }
         if let route = exchange.route, problem.status < 500 || problem.type == "fault-injected" { extra += route.lifecycleHeaders }
         let buffer = problem.encode(
             requestID: exchange.requestID, extraHeaders: extra, close: closeAfterResponse || shared.draining.load(ordering: .relaxed),
@@ -837,6 +858,16 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         flushClientIfNeeded()
         endOfExchange()
+    }
+
+    static func writeRateLimitHeaders(_ decision: LimitDecision, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("RateLimit-Limit: ")
+        buffer.writeDecimal(decision.limit)
+        buffer.writeStaticString("\r\nRateLimit-Remaining: ")
+        buffer.writeDecimal(decision.remaining)
+        buffer.writeStaticString("\r\nRateLimit-Reset: ")
+        buffer.writeDecimal(decision.reset)
+        buffer.writeStaticString("\r\n")
     }
 
     private func finishRecord(_ exchange: Exchange, status: Int, errorKind: String?) {
@@ -863,7 +894,8 @@ final class Exchange {
     let requestID: String
     let traceparent: String
     var requestFramer = BodyFramer(mode: .none)
-    var limitHeaders: [UInt8] = []
+    /// The limiter's answer, sent back as `RateLimit-*` headers (nil for plans without limits).
+    var rateLimit: LimitDecision?
     var tried: [Int] = []
     var targetIndex: Int?
     var target: UpstreamTarget?
@@ -887,7 +919,8 @@ final class Exchange {
     var lastUpstreamActivity: UInt64 = 0
     var bytesIn: Int64 = 0
     var bytesOut: Int64 = 0
-    var timer: Scheduled<Void>?
+    /// The connection's read timer applies to this exchange (an attempt is waiting on its upstream).
+    var readTimeoutArmed = false
 
     static let retainLimit: Int64 = 64 * 1024
 
@@ -897,7 +930,7 @@ final class Exchange {
         let incoming = head.value(head.requestID)
         requestID = incoming.flatMap { Self.isValidRequestID($0) ? $0 : nil } ?? random.hex(32)
         traceparent = head.value(head.traceparent).flatMap { Self.isValidTraceparent($0) ? $0 : nil }
-            ?? "00-" + random.hex(32) + "-" + random.hex(16) + "-01"
+            ?? random.traceparent()
         record = CallRecord(
             timestamp: Date().timeIntervalSince1970, requestID: requestID, method: head.methodString, path: String(head.path.prefix(2048)), status: 0,
             attempts: 0, bytesIn: 0, bytesOut: 0, totalMs: 0, clientIP: clientIP, userAgent: head.value(head.userAgent).map { String($0.prefix(512)) })
@@ -906,8 +939,7 @@ final class Exchange {
     var canRetainBody: Bool { requestFramer.bodyBytes <= Self.retainLimit && head.isIdempotent }
 
     func cancelTimer() {
-        timer?.cancel()
-        timer = nil
+        readTimeoutArmed = false
     }
 
     static func isValidRequestID(_ id: String) -> Bool {

@@ -42,4 +42,30 @@ struct FastRandom: RandomNumberGenerator {
             return count
         }
     }
+
+    /// A new W3C `traceparent` (version 00, random trace and parent ids, sampled) in one allocation.
+    mutating func traceparent() -> String {
+        String(unsafeUninitializedCapacity: 55) { buffer in
+            buffer[0] = 0x30
+            buffer[1] = 0x30
+            buffer[2] = 0x2D
+            var position = 3
+            // Trace id: two words; parent id: one word. `| 1` keeps each id from being all zeros.
+            for word in 0..<3 {
+                var value = next() | 1
+                for _ in 0..<16 {
+                    buffer[position] = Self.hexDigits[Int(value & 0xF)]
+                    value >>= 4
+                    position += 1
+                }
+                if word != 0 {
+                    buffer[position] = 0x2D
+                    position += 1
+                }
+            }
+            buffer[position] = 0x30
+            buffer[position + 1] = 0x31
+            return 55
+        }
+    }
 }
