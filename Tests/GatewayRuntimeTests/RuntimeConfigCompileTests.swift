@@ -1,0 +1,89 @@
+import Domain
+import Foundation
+import Testing
+
+@testable import GatewayRuntime
+
+/// Reloads reuse the sections of the previous compile that did not change; what they reuse must
+/// still join up with what was rebuilt (keys and subscriptions meet by application number).
+@Suite struct RuntimeConfigCompileTests {
+    let tenant = UUID()
+    let plan = GatewayConfig.Plan(id: UUID(), rateLimitPerSecond: 10, rateLimitPerMinute: nil, quotaPerDay: nil, quotaPerMonth: nil)
+
+    func route(_ basePath: String, retries: Int = 1) -> GatewayConfig.Route {
+        GatewayConfig.Route(
+            versionID: UUID(), apiID: UUID(), tenantID: tenant, apiName: "API", version: "v1", host: nil, basePath: basePath, state: .published,
+            sunsetAt: nil, deprecatedAt: nil, successorBasePath: nil,
+            routing: RoutingConfig(targets: [.init(url: "http://127.0.0.1:9")], retries: retries))
+    }
+
+    func key(_ application: UUID) -> GatewayConfig.Key {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        let hash = bytes.withUnsafeBytes { KeyHash(bytes: $0)! }
+        return GatewayConfig.Key(hash: hash, prefix: "pk_test", applicationID: application, tenantID: tenant, status: .active, expiresAt: nil)
+    }
+
+    func subscription(_ application: UUID, _ route: GatewayConfig.Route) -> GatewayConfig.Subscription {
+        GatewayConfig.Subscription(id: UUID(), applicationID: application, versionID: route.versionID, planID: plan.id, state: .active)
+    }
+
+    /// The subscription a key reaches on a route, as the request path looks it up.
+    func subscription(of key: GatewayConfig.Key, on route: Int32, in config: RuntimeConfig) -> SubscriptionEntry? {
+        guard let entry = config.keys[key.hash] else { return nil }
+        return config.subscriptions[SubscriptionKey(route: route, application: entry.application)]
+    }
+
+    @Test func unchangedSectionsAreReusedAndStillJoinUp() throws {
+        let (targets, limiters) = (TargetRegistry(), LimiterRegistry())
+        let (appA, appB) = (UUID(), UUID())
+        let orders = route("/orders/v1")
+        let keyA = key(appA)
+        let first = GatewayConfig(
+            revision: 1, generatedAt: Date(), routes: [orders], plans: [plan], keys: [keyA], subscriptions: [subscription(appA, orders)])
+        let one = RuntimeConfig.compile(first, targets: targets, limiters: limiters)
+        #expect(subscription(of: keyA, on: 0, in: one)?.state == .active)
+
+        // A new application's key arrives first in the list: the key index is rebuilt, the
+        // subscriptions are reused, and application A still reaches its subscription.
+        let keyB = key(appB)
+        var second = first
+        second.revision = 2
+        second.keys = [keyB, keyA]
+        let two = RuntimeConfig.compile(second, previous: one, targets: targets, limiters: limiters)
+        #expect(two.routes[0] === one.routes[0])
+        #expect(two.keys.count == 2)
+        #expect(subscription(of: keyA, on: 0, in: two)?.id == first.subscriptions[0].id)
+        #expect(subscription(of: keyB, on: 0, in: two) == nil)
+        let limiter = try #require(subscription(of: keyA, on: 0, in: two)?.limiter)
+        #expect(limiter === subscription(of: keyA, on: 0, in: one)?.limiter)
+
+        // B subscribes: only the subscriptions are rebuilt, and B's key (from the reused index) reaches it.
+        var third = second
+        third.revision = 3
+        third.subscriptions.append(subscription(appB, orders))
+        let three = RuntimeConfig.compile(third, previous: two, targets: targets, limiters: limiters)
+        #expect(subscription(of: keyB, on: 0, in: three)?.id == third.subscriptions[1].id)
+        #expect(subscription(of: keyA, on: 0, in: three)?.limiter === limiter)
+
+        // A route's routing changes: routes are compiled again and the subscriptions follow them.
+        var fourth = third
+        fourth.revision = 4
+        fourth.routes = [route("/orders/v1", retries: 3)]
+        fourth.routes[0].versionID = orders.versionID
+        let four = RuntimeConfig.compile(fourth, previous: three, targets: targets, limiters: limiters)
+        #expect(four.routes[0] !== three.routes[0])
+        #expect(four.routes[0].retries == 3)
+        #expect(subscription(of: keyA, on: 0, in: four)?.state == .active)
+        #expect(subscription(of: keyB, on: 0, in: four)?.state == .active)
+
+        // A key revoked (removed from the index): gone at once, the rest untouched.
+        var fifth = fourth
+        fifth.revision = 5
+        fifth.keys = [keyB]
+        let five = RuntimeConfig.compile(fifth, previous: four, targets: targets, limiters: limiters)
+        #expect(five.keys[keyA.hash] == nil)
+        #expect(subscription(of: keyB, on: 0, in: five)?.state == .active)
+        #expect(five.routes[0] === four.routes[0])
+    }
+}
