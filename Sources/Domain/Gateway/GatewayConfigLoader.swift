@@ -18,7 +18,7 @@ public struct GatewayConfigLoader: Sendable {
         self.logger = logger
     }
 
-    /// The last key and subscription sections, as text and parsed: an unchanged section (the
+    /// The last key and subscription sections, as received and parsed: an unchanged section (the
     /// common case: most reloads change one key or one subscription, not both) is not parsed again,
     /// and handing out the same array lets the compiler see in O(1) that it is unchanged.
     let sectionCache = SectionCache()
@@ -28,14 +28,14 @@ public struct GatewayConfigLoader: Sendable {
     }
 
     public final class SectionCache: Sendable {
-        let keys = NIOLockedValueBox<(text: String, parsed: [GatewayConfig.Key])>(("", []))
-        let subscriptions = NIOLockedValueBox<(text: String, parsed: [GatewayConfig.Subscription])>(("", []))
+        let keys = NIOLockedValueBox<(blob: ByteBuffer, parsed: [GatewayConfig.Key])>((ByteBuffer(), []))
+        let subscriptions = NIOLockedValueBox<(blob: ByteBuffer, parsed: [GatewayConfig.Subscription])>((ByteBuffer(), []))
 
-        func parsed<T>(_ text: String, in box: NIOLockedValueBox<(text: String, parsed: [T])>, parse: (String) throws -> [T]) rethrows -> [T] {
+        func parsed<T>(_ blob: ByteBuffer, in box: NIOLockedValueBox<(blob: ByteBuffer, parsed: [T])>, parse: (ByteBuffer) throws -> [T]) rethrows -> [T] {
             let cached = box.withLockedValue { $0 }
-            if cached.text == text { return cached.parsed }
-            let parsed = try parse(text)
-            box.withLockedValue { $0 = (text, parsed) }
+            if cached.blob == blob { return cached.parsed }
+            let parsed = try parse(blob)
+            box.withLockedValue { $0 = (blob, parsed) }
             return parsed
         }
     }
@@ -103,103 +103,82 @@ public struct GatewayConfigLoader: Sendable {
                 id: try row.get("id"), rateLimitPerSecond: try row.get("rate_limit_per_second"), rateLimitPerMinute: try row.get("rate_limit_per_minute"),
                 quotaPerDay: try row.get("quota_per_day"), quotaPerMonth: try row.get("quota_per_month"))
         }
-        // Keys and subscriptions are the bulk (100,000s of rows): each arrives as one text blob of
-        // lines, which parses far faster than as many decoded rows.
-        let keyText = try await connection.query(
+        // Keys and subscriptions are the bulk (100,000s of rows): each arrives as one binary blob of
+        // fixed-width records (ids as their 16 bytes, texts with a length), which PostgreSQL builds
+        // in half the time of text lines and which parses with no text conversion at all.
+        let keyBlob = try await connection.query(
             """
-            SELECT coalesce(string_agg(encode(key_hash, 'hex') || ' ' || application_id || ' ' || tenant_id || ' ' || status || ' ' ||
-                coalesce(floor(extract(epoch FROM expires_at))::bigint::text, '-') || ' ' || prefix, E'\n'), '') AS lines
+            SELECT coalesce(string_agg(key_hash || uuid_send(application_id) || uuid_send(tenant_id) ||
+                int8send(coalesce(floor(extract(epoch FROM expires_at))::bigint, -1)) ||
+                int2send(octet_length(status)::int2) || convert_to(status, 'UTF8') ||
+                int2send(octet_length(prefix)::int2) || convert_to(prefix, 'UTF8'), ''::bytea), ''::bytea) AS records
             FROM api_keys WHERE status <> 'revoked'
             """, logger: logger
-        ).first { try $0.get("lines", as: String.self) } ?? ""
-        let keys = try sections.parsed(keyText, in: sections.keys, parse: Self.parseKeys)
-        let subscriptionText = try await connection.query(
+        ).first { try $0.get("records", as: ByteBuffer.self) } ?? ByteBuffer()
+        let keys = try sections.parsed(keyBlob, in: sections.keys, parse: Self.parseKeys)
+        let subscriptionBlob = try await connection.query(
             """
-            SELECT coalesce(string_agg(s.id || ' ' || s.application_id || ' ' || s.api_version_id || ' ' || s.plan_id || ' ' || s.state, E'\n'), '') AS lines
+            SELECT coalesce(string_agg(uuid_send(s.id) || uuid_send(s.application_id) || uuid_send(s.api_version_id) || uuid_send(s.plan_id) ||
+                int2send(octet_length(s.state)::int2) || convert_to(s.state, 'UTF8'), ''::bytea), ''::bytea) AS records
             FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id
             WHERE s.state IN ('active', 'pending', 'suspended') AND v.state IN ('published', 'deprecated', 'retired')
             """, logger: logger
-        ).first { try $0.get("lines", as: String.self) } ?? ""
-        let subscriptions = try sections.parsed(subscriptionText, in: sections.subscriptions, parse: Self.parseSubscriptions)
+        ).first { try $0.get("records", as: ByteBuffer.self) } ?? ByteBuffer()
+        let subscriptions = try sections.parsed(subscriptionBlob, in: sections.subscriptions, parse: Self.parseSubscriptions)
         return GatewayConfig(revision: revision, generatedAt: Date(), routes: routes, plans: plans, keys: keys, subscriptions: subscriptions)
     }
 
     enum LoadError: Error { case malformedRow(String) }
 
-    static func parseKeys(_ text: String) throws -> [GatewayConfig.Key] {
+    /// Key records: SHA-256 (32 bytes), application id, tenant id (16 each), expiry in unix
+    /// seconds (8, -1 for none), status and display prefix (2-byte length, UTF-8).
+    static func parseKeys(_ blob: ByteBuffer) throws -> [GatewayConfig.Key] {
+        var blob = blob
         var keys: [GatewayConfig.Key] = []
-        try Self.forEachLine(text, fields: 6) { fields in
-            guard let hash = KeyHash(hexBytes: fields[0]), let application = FastUUID.parse(fields[1]), let tenant = FastUUID.parse(fields[2]),
-                let status = KeyStatus(bytes: fields[3])
+        keys.reserveCapacity(blob.readableBytes / 90)
+        while blob.readableBytes > 0 {
+            guard let hash = blob.readSlice(length: 32).flatMap(KeyHash.init(buffer:)), let application = blob.readRawUUID(),
+                let tenant = blob.readRawUUID(), let expires = blob.readInteger(as: Int64.self),
+                let status = blob.readShortText().flatMap(KeyStatus.init(rawValue:)), let prefix = blob.readShortText()
             else { throw LoadError.malformedRow("key") }
-            let expires: Date?
-            if fields[4].count == 1 && fields[4].first == UInt8(ascii: "-") {
-                expires = nil
-            } else {
-                guard let seconds = Self.integer(fields[4]) else { throw LoadError.malformedRow("key") }
-                expires = Date(timeIntervalSince1970: TimeInterval(seconds))
-            }
-            keys.append(.init(hash: hash, prefix: String(decoding: fields[5], as: UTF8.self), applicationID: application, tenantID: tenant, status: status, expiresAt: expires))
+            keys.append(
+                .init(
+                    hash: hash, prefix: prefix, applicationID: application, tenantID: tenant, status: status,
+                    expiresAt: expires < 0 ? nil : Date(timeIntervalSince1970: TimeInterval(expires))))
         }
         return keys
     }
 
-    static func parseSubscriptions(_ text: String) throws -> [GatewayConfig.Subscription] {
+    /// Subscription records: id, application id, version id, plan id (16 bytes each), state (2-byte length, UTF-8).
+    static func parseSubscriptions(_ blob: ByteBuffer) throws -> [GatewayConfig.Subscription] {
+        var blob = blob
         var subscriptions: [GatewayConfig.Subscription] = []
-        try Self.forEachLine(text, fields: 5) { fields in
-            guard let id = FastUUID.parse(fields[0]), let application = FastUUID.parse(fields[1]), let version = FastUUID.parse(fields[2]),
-                let plan = FastUUID.parse(fields[3]), let state = SubscriptionState(bytes: fields[4])
+        subscriptions.reserveCapacity(blob.readableBytes / 72)
+        while blob.readableBytes > 0 {
+            guard let id = blob.readRawUUID(), let application = blob.readRawUUID(), let version = blob.readRawUUID(), let plan = blob.readRawUUID(),
+                let state = blob.readShortText().flatMap(SubscriptionState.init(rawValue:))
             else { throw LoadError.malformedRow("subscription") }
             subscriptions.append(.init(id: id, applicationID: application, versionID: version, planID: plan, state: state))
         }
         return subscriptions
     }
-
-    typealias Field = Slice<UnsafeBufferPointer<UInt8>>
-
-    /// Calls `body` with the space-separated fields of every line (the last field takes the rest
-    /// of the line), scanning the text once without building arrays of lines or fields.
-    private static func forEachLine(_ text: String, fields count: Int, _ body: ([Field]) throws -> Void) throws {
-        var text = text
-        try text.withUTF8 { bytes in
-            var fields: [Field] = []
-            fields.reserveCapacity(count)
-            var lineStart = 0
-            while lineStart < bytes.count {
-                var lineEnd = lineStart
-                while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
-                fields.removeAll(keepingCapacity: true)
-                var fieldStart = lineStart
-                var position = lineStart
-                while position < lineEnd, fields.count < count - 1 {
-                    if bytes[position] == 0x20 {
-                        fields.append(bytes[fieldStart..<position])
-                        fieldStart = position + 1
-                    }
-                    position += 1
-                }
-                fields.append(bytes[fieldStart..<lineEnd])
-                guard fields.count == count else { throw LoadError.malformedRow("expected \(count) fields") }
-                try body(fields)
-                lineStart = lineEnd + 1
-            }
-        }
-    }
-
-    private static func integer(_ digits: Field) -> Int64? {
-        guard !digits.isEmpty, digits.count <= 18 else { return nil }
-        var value: Int64 = 0
-        for digit in digits {
-            guard digit >= 0x30, digit <= 0x39 else { return nil }
-            value = value * 10 + Int64(digit - 0x30)
-        }
-        return value
-    }
 }
 
-extension RawRepresentable where RawValue == String {
-    /// The case whose raw value is exactly these bytes (short ASCII enum values; no heap allocation).
-    init?(bytes: Slice<UnsafeBufferPointer<UInt8>>) {
-        self.init(rawValue: String(decoding: bytes, as: UTF8.self))
+extension ByteBuffer {
+    /// A UUID as its 16 bytes (PostgreSQL's `uuid_send`).
+    mutating func readRawUUID() -> UUID? {
+        guard readableBytes >= 16 else { return nil }
+        let uuid = withUnsafeReadableBytes { bytes in
+            UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                        bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        }
+        moveReaderIndex(forwardBy: 16)
+        return uuid
+    }
+
+    /// Text preceded by its length as a 2-byte big-endian integer.
+    mutating func readShortText() -> String? {
+        guard let length = readInteger(as: UInt16.self) else { return nil }
+        return readString(length: Int(length))
     }
 }

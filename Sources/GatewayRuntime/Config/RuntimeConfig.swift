@@ -49,10 +49,13 @@ final class RuntimeConfig: Sendable {
     /// Application ids → the small numbers keys and subscriptions are joined by. Only grows, so
     /// sections reused from an older compile keep meaning the same applications.
     let applications: [UUID: Int32]
+    /// The lower-case text of each application id, by number (for call records).
+    let applicationNames: [String]
 
     init(
         revision: Int64, generatedAt: Date, routes: [CompiledRoute], table: RouteTable? = nil, keys: [KeyDigest: KeyEntry],
-        subscriptions: [SubscriptionKey: SubscriptionEntry], source: GatewayConfig? = nil, applications: [UUID: Int32] = [:]
+        subscriptions: [SubscriptionKey: SubscriptionEntry], source: GatewayConfig? = nil, applications: [UUID: Int32] = [:],
+        applicationNames: [String] = []
     ) {
         self.revision = revision
         self.generatedAt = generatedAt
@@ -62,6 +65,7 @@ final class RuntimeConfig: Sendable {
         self.subscriptions = subscriptions
         self.source = source
         self.applications = applications
+        self.applicationNames = applicationNames
     }
 
     static let empty = RuntimeConfig(revision: 0, generatedAt: Date(timeIntervalSince1970: 0), routes: [], keys: [:], subscriptions: [:])
@@ -90,10 +94,12 @@ final class RuntimeConfig: Sendable {
         }
 
         var applications = previous?.applications ?? [:]
+        var applicationNames = previous?.applicationNames ?? []
         func application(_ id: UUID) -> Int32 {
             if let index = applications[id] { return index }
-            let index = Int32(applications.count)
+            let index = Int32(applicationNames.count)
             applications[id] = index
+            applicationNames.append(id.uuidString.lowercased())
             return index
         }
 
@@ -103,18 +109,10 @@ final class RuntimeConfig: Sendable {
         } else {
             var built: [KeyDigest: KeyEntry] = [:]
             built.reserveCapacity(config.keys.count)
-            var applicationNames: [Int32: String] = [:]
             for key in config.keys {
                 let index = application(key.applicationID)
-                let name: String
-                if let known = applicationNames[index] {
-                    name = known
-                } else {
-                    name = key.applicationID.uuidString.lowercased()
-                    applicationNames[index] = name
-                }
                 built[key.hash] = KeyEntry(
-                    application: index, applicationID: name, tenantID: key.tenantID, prefix: key.prefix, status: key.status,
+                    application: index, applicationID: applicationNames[Int(index)], tenantID: key.tenantID, prefix: key.prefix, status: key.status,
                     expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) })
             }
             keys = built
@@ -148,6 +146,6 @@ final class RuntimeConfig: Sendable {
         }
         return RuntimeConfig(
             revision: config.revision, generatedAt: config.generatedAt, routes: routes, table: table, keys: keys, subscriptions: subscriptions,
-            source: config, applications: applications)
+            source: config, applications: applications, applicationNames: applicationNames)
     }
 }

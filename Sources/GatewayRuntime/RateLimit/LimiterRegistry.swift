@@ -30,5 +30,11 @@ final class LimiterRegistry: Sendable {
         }
     }
 
+    /// The limiters of these subscriptions whose usage totals were never loaded (new ones).
+    func needingTotals(_ subscriptions: [UUID]) -> [SubscriptionLimiter] {
+        let found = limiters.withLockedValue { table in subscriptions.compactMap { table[$0] } }
+        return found.filter(\.needsTotals)
+    }
+
     var all: [SubscriptionLimiter] { limiters.withLockedValue { Array($0.values) } }
 }

@@ -14,7 +14,8 @@ struct QuotaTotals: Sendable {
 
 /// Persists quota usage: every few seconds each limiter's unflushed increments are added to
 /// `quota_usage` and the totals (which include other gateways' usage) are read back. Usage of
-/// newly seen subscriptions is loaded after each config swap, so quotas survive restarts.
+/// newly seen subscriptions is loaded before a configuration that has them serves, so quotas
+/// survive restarts.
 struct QuotaStore: Service {
     let shared: GatewayShared
     let client: PostgresClient
@@ -111,8 +112,11 @@ struct QuotaStore: Service {
         let today = CalendarPeriod.day(unixSeconds: unix)
         let month = CalendarPeriod.month(day: today)
         let monthStart = CalendarPeriod.firstDay(ofMonth: month)
-        let ids = config.subscriptions.filter { $0.state == .active }.map(\.id)
-        guard !ids.isEmpty else { return true }
+        // Only limiters new to this process need the database's totals: the others have them
+        // already and the periodic flush keeps them current.
+        let pending = shared.limiters.needingTotals(config.subscriptions.filter { $0.state == .active }.map(\.id))
+        guard !pending.isEmpty else { return true }
+        let ids = pending.map(\.subscriptionID)
         let client = client
         let logger = logger
         do {
@@ -130,8 +134,12 @@ struct QuotaStore: Service {
             }
             return totals
             }
-            for (id, total) in totals {
-                shared.limiters.limiter(for: id).applyTotals(dayPeriod: today, dayTotal: total.day, monthPeriod: month, monthTotal: total.month)
+            for limiter in pending {
+                if let total = totals[limiter.subscriptionID] {
+                    limiter.applyTotals(dayPeriod: today, dayTotal: total.day, monthPeriod: month, monthTotal: total.month)
+                } else {
+                    limiter.markTotalsLoaded()
+                }
             }
             return true
         } catch {

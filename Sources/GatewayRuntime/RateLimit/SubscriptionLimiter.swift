@@ -30,6 +30,8 @@ final class SubscriptionLimiter: @unchecked Sendable {
     private var minute: TokenBucket?
     private var day: QuotaCounter?
     private var month: QuotaCounter?
+    /// The database's usage totals were applied once; after that the periodic flush keeps them.
+    private var totalsLoaded = false
 
     struct QuotaCounter {
         var limit: Int64?
@@ -165,6 +167,14 @@ final class SubscriptionLimiter: @unchecked Sendable {
         lock.withLock {
             if let dayTotal, day?.period == dayPeriod { day!.used = dayTotal + day!.pending }
             if let monthTotal, month?.period == monthPeriod { month!.used = monthTotal + month!.pending }
+            totalsLoaded = true
         }
     }
+
+    /// No usage recorded in the database for the current periods.
+    func markTotalsLoaded() {
+        lock.withLock { totalsLoaded = true }
+    }
+
+    var needsTotals: Bool { lock.withLock { !totalsLoaded } }
 }
