@@ -104,7 +104,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // Backpressure: stop reading the upstream while the client cannot take more.
         if let upstream = exchange?.upstream {
-            _ = upstream.channel.setOption(.autoRead, value: context.channel.isWritable)
+            upstream.setAutoRead(context.channel.isWritable)
         }
     }
 
@@ -130,7 +130,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private func pauseClientReads(_ paused: Bool) {
         guard paused != readsPaused else { return }
         readsPaused = paused
-        _ = context.channel.setOption(.autoRead, value: !paused)
+        if let options = context.channel.syncOptions {
+            try? options.setOption(.autoRead, value: !paused)
+        } else {
+            _ = context.channel.setOption(.autoRead, value: !paused)
+        }
     }
 
     // MARK: Parsing the client's bytes
@@ -395,7 +399,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         connection.uses += 1
         exchange.upstream = connection
         exchange.reusedConnection = connection.uses > 1
-        _ = connection.channel.setOption(.autoRead, value: context.channel.isWritable)
+        connection.setAutoRead(context.channel.isWritable)
         sendRequest(exchange)
     }
 
@@ -419,53 +423,57 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func writeUpstreamHead(_ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, into buffer: inout ByteBuffer) {
         let head = exchange.head
-        let raw = head.raw
-        let base = raw.readerIndex
-        buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + head.method.lowerBound)..<(raw.readableBytesView.startIndex + head.method.upperBound)])
-        buffer.writeInteger(UInt8(0x20))
-        buffer.writeString(route.targetPathPrefixes[targetIndex])
-        let targetStart = head.target.lowerBound
-        if route.route.routing.stripPrefix {
-            let rest = targetStart + route.basePath.count
-            if rest >= head.target.upperBound || raw.getInteger(at: base + rest, as: UInt8.self) == 0x3F {
-                buffer.writeInteger(UInt8(0x2F))
+        // Everything taken from the client's head is copied through one pointer: no views or
+        // slices (each a reference count round trip) per header.
+        head.raw.withUnsafeReadableBytes { raw in
+            func copy(_ range: Range<Int>) { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[range])) }
+            copy(head.method)
+            buffer.writeInteger(UInt8(0x20))
+            buffer.writeString(route.targetPathPrefixes[targetIndex])
+            let targetStart = head.target.lowerBound
+            if route.route.routing.stripPrefix {
+                let rest = targetStart + route.basePath.count
+                if rest >= head.target.upperBound || raw[rest] == 0x3F { buffer.writeInteger(UInt8(0x2F)) }
+                if rest < head.target.upperBound { copy(rest..<head.target.upperBound) }
+            } else {
+                copy(head.target)
             }
-            if rest < head.target.upperBound { buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + rest)..<(raw.readableBytesView.startIndex + head.target.upperBound)]) }
-        } else {
-            buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + targetStart)..<(raw.readableBytesView.startIndex + head.target.upperBound)])
-        }
-        buffer.writeStaticString(" HTTP/1.1\r\nHost: ")
-        buffer.writeString(target.hostHeader)
-        buffer.writeStaticString("\r\n")
-        for field in head.headers where field.kind == .passThrough {
-            buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + field.name.lowerBound)..<(raw.readableBytesView.startIndex + field.name.upperBound)])
-            buffer.writeStaticString(": ")
-            buffer.writeBytes(raw.readableBytesView[(raw.readableBytesView.startIndex + field.value.lowerBound)..<(raw.readableBytesView.startIndex + field.value.upperBound)])
+            buffer.writeStaticString(" HTTP/1.1\r\nHost: ")
+            buffer.writeString(target.hostHeader)
             buffer.writeStaticString("\r\n")
+            for field in head.headers where field.kind == .passThrough {
+                copy(field.name)
+                buffer.writeStaticString(": ")
+                copy(field.value)
+                buffer.writeStaticString("\r\n")
+            }
+            buffer.writeStaticString("X-Forwarded-For: ")
+            if let index = head.forwardedFor, !head.headers[index].value.isEmpty {
+                copy(head.headers[index].value)
+                buffer.writeStaticString(", ")
+            }
+            buffer.writeString(clientIP)
+            buffer.writeStaticString(tls ? "\r\nX-Forwarded-Proto: https" : "\r\nX-Forwarded-Proto: http")
+            let host = head.host.map { head.headers[$0].value }
+            if let host, !host.isEmpty {
+                buffer.writeStaticString("\r\nX-Forwarded-Host: ")
+                copy(host)
+            }
+            buffer.writeStaticString("\r\nForwarded: for=")
+            if clientIPIsV6 {
+                buffer.writeStaticString("\"[")
+                buffer.writeString(clientIP)
+                buffer.writeStaticString("]\"")
+            } else {
+                buffer.writeString(clientIP)
+            }
+            if let host, !host.isEmpty, !raw[host].contains(0x22) {
+                buffer.writeStaticString(";host=\"")
+                copy(host)
+                buffer.writeStaticString("\"")
+            }
+            buffer.writeStaticString(tls ? ";proto=https" : ";proto=http")
         }
-        let originalHost = head.value(head.host) ?? ""
-        let proto = tls ? "https" : "http"
-        buffer.writeStaticString("X-Forwarded-For: ")
-        if let forwarded = head.value(head.forwardedFor), !forwarded.isEmpty {
-            buffer.writeString(forwarded)
-            buffer.writeStaticString(", ")
-        }
-        buffer.writeString(clientIP)
-        buffer.writeStaticString("\r\nX-Forwarded-Proto: ")
-        buffer.writeString(proto)
-        if !originalHost.isEmpty {
-            buffer.writeStaticString("\r\nX-Forwarded-Host: ")
-            buffer.writeString(originalHost)
-        }
-        buffer.writeStaticString("\r\nForwarded: for=")
-        buffer.writeString(clientIPIsV6 ? "\"[\(clientIP)]\"" : clientIP)
-        if !originalHost.isEmpty, !originalHost.utf8.contains(0x22) {
-            buffer.writeStaticString(";host=\"")
-            buffer.writeString(originalHost)
-            buffer.writeStaticString("\"")
-        }
-        buffer.writeStaticString(";proto=")
-        buffer.writeString(proto)
         buffer.writeStaticString("\r\nX-Request-Id: ")
         buffer.writeString(exchange.requestID)
         buffer.writeStaticString("\r\ntraceparent: ")
@@ -473,7 +481,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         buffer.writeStaticString("\r\n")
         switch exchange.requestFramer.mode {
         case .chunked: buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
-        case .length(let length): buffer.writeString("Content-Length: \(length)\r\n")
+        case .length(let length):
+            buffer.writeStaticString("Content-Length: ")
+            buffer.writeDecimal(length)
+            buffer.writeStaticString("\r\n")
         default: break
         }
         buffer.writeStaticString("\r\n")
@@ -591,9 +602,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if framer.mode == .untilClose { closeAfterResponse = true }
             if !exchange.requestFramer.isComplete { closeAfterResponse = true }
             var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 256 + buffer.readableBytes)
-            out.writeImmutableBuffer(head.raw.getSlice(at: head.raw.readerIndex, length: head.statusLineEnd)!)
-            for line in head.forwardedLines {
-                out.writeImmutableBuffer(head.raw.getSlice(at: head.raw.readerIndex + line.lowerBound, length: line.count)!)
+            head.raw.withUnsafeReadableBytes { raw in
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[0..<head.statusLineEnd]))
+                for line in head.forwardedLines { out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[line])) }
             }
             out.writeStaticString("X-Request-Id: ")
             out.writeString(exchange.requestID)
@@ -640,7 +651,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         exchange.bytesOut += Int64(count)
         context.write(wrapOutboundOut(slice), promise: nil)
         flushPending = true
-        if !context.channel.isWritable, let upstream = exchange.upstream { _ = upstream.channel.setOption(.autoRead, value: false) }
+        if !context.channel.isWritable, let upstream = exchange.upstream { upstream.setAutoRead(false) }
         if exchange.responseFramer!.isComplete { responseComplete(exchange) }
     }
 

@@ -13,10 +13,24 @@ final class UpstreamConnection {
     var idleSince: NIODeadline = .now()
     /// Requests served on this connection (a reused connection may have been closed by the peer).
     var uses = 0
+    /// Whether the channel reads on its own (off while the client cannot take more bytes).
+    private(set) var autoRead = true
 
     init(channel: any Channel, target: UpstreamTarget) {
         self.channel = channel
         self.target = target
+    }
+
+    /// Changes `autoRead` only when it differs (set once per request otherwise), without the
+    /// future an asynchronous `setOption` allocates.
+    func setAutoRead(_ on: Bool) {
+        guard on != autoRead else { return }
+        autoRead = on
+        if let options = channel.syncOptions {
+            try? options.setOption(.autoRead, value: on)
+        } else {
+            _ = channel.setOption(.autoRead, value: on)
+        }
     }
 }
 
