@@ -70,30 +70,32 @@ public struct GatewayConfigLoader: Sendable {
         let cached = cache.entries.withLockedValue { $0 }
         var fresh: [UUID: (Date, RoutingConfig)] = [:]
         let decoder = JSONDecoder()
-        let routes = try await connection.query(
+        let rows = try await connection.query(
             """
-            SELECT v.id, v.api_id, v.tenant_id, a.name AS api_name, v.version, v.host, v.base_path, v.state, v.sunset_at, v.deprecated_at,
-                   s.base_path AS successor_base_path, v.updated_at, v.routing::text AS routing_text
+            SELECT v.id, v.api_id, v.tenant_id, a.name, v.version, v.host, v.base_path, v.state, v.sunset_at, v.deprecated_at,
+                   s.base_path, v.updated_at, v.routing::text
             FROM api_versions v JOIN apis a ON a.id = v.api_id
             LEFT JOIN api_versions s ON s.id = v.successor_version_id
             WHERE v.state IN ('published', 'deprecated', 'retired')
             ORDER BY v.id
-            """, logger: logger
-        ).all { row in
-            let id: UUID = try row.get("id")
-            let updated: Date = try row.get("updated_at")
+            """, logger: logger)
+        var routes: [GatewayConfig.Route] = []
+        // Decoded by position (10,000s of rows): no per-row lookup of columns by name.
+        for try await (id, apiID, tenantID, apiName, version, host, basePath, state, sunsetAt, deprecatedAt, successorBasePath, updated, routingText)
+            in rows.decode((UUID, UUID, UUID, String, String, String?, String, String, Date?, Date?, String?, Date, String).self)
+        {
             let routing: RoutingConfig
             if let hit = cached[id], hit.0 == updated {
                 routing = hit.1
             } else {
-                routing = try decoder.decode(RoutingConfig.self, from: Data(try row.get("routing_text", as: String.self).utf8))
+                routing = try decoder.decode(RoutingConfig.self, from: Data(routingText.utf8))
             }
             fresh[id] = (updated, routing)
-            return GatewayConfig.Route(
-                versionID: id, apiID: try row.get("api_id"), tenantID: try row.get("tenant_id"), apiName: try row.get("api_name"),
-                version: try row.get("version"), host: try row.get("host"), basePath: try row.get("base_path"),
-                state: VersionState(rawValue: try row.get("state")) ?? .retired, sunsetAt: try row.get("sunset_at"),
-                deprecatedAt: try row.get("deprecated_at"), successorBasePath: try row.get("successor_base_path"), routing: routing)
+            routes.append(
+                GatewayConfig.Route(
+                    versionID: id, apiID: apiID, tenantID: tenantID, apiName: apiName, version: version, host: host, basePath: basePath,
+                    state: VersionState(rawValue: state) ?? .retired, sunsetAt: sunsetAt, deprecatedAt: deprecatedAt,
+                    successorBasePath: successorBasePath, routing: routing))
         }
         cache.entries.withLockedValue { $0 = fresh }
         let plans = try await connection.query(

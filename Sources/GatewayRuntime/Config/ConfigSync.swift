@@ -114,6 +114,8 @@ struct ConfigSync: Service {
                     "quota.ms": "\((hydratedAt - compiledAt).milliseconds)", "swap.ms": "\((servedAt - hydratedAt).milliseconds)",
                 ])
         } catch {
+            // Shutting down is not a failed refresh.
+            if error is CancellationError || Task.isCancelled { return }
             shared.metrics.configLoadFailures.wrappingIncrement(ordering: .relaxed)
             logger.warning("Configuration refresh failed; keeping the current one", metadata: ["error": "\(String(describing: error))"])
         }
