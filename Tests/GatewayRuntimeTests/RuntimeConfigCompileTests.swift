@@ -38,9 +38,10 @@ import Testing
         let (targets, limiters) = (TargetRegistry(), LimiterRegistry())
         let (appA, appB) = (UUID(), UUID())
         let orders = route("/orders/v1")
+        let billing = route("/billing/v1")
         let keyA = key(appA)
         let first = GatewayConfig(
-            revision: 1, generatedAt: Date(), routes: [orders], plans: [plan], keys: [keyA], subscriptions: [subscription(appA, orders)])
+            revision: 1, generatedAt: Date(), routes: [orders, billing], plans: [plan], keys: [keyA], subscriptions: [subscription(appA, orders)])
         let one = RuntimeConfig.compile(first, targets: targets, limiters: limiters)
         #expect(subscription(of: keyA, on: 0, in: one)?.state == .active)
 
@@ -66,14 +67,16 @@ import Testing
         #expect(subscription(of: keyB, on: 0, in: three)?.id == third.subscriptions[1].id)
         #expect(subscription(of: keyA, on: 0, in: three)?.limiter === limiter)
 
-        // A route's routing changes: routes are compiled again and the subscriptions follow them.
+        // A route's routing changes: that route is compiled again, the other one kept, and the
+        // subscriptions follow.
         var fourth = third
         fourth.revision = 4
-        fourth.routes = [route("/orders/v1", retries: 3)]
+        fourth.routes[0] = route("/orders/v1", retries: 3)
         fourth.routes[0].versionID = orders.versionID
         let four = RuntimeConfig.compile(fourth, previous: three, targets: targets, limiters: limiters)
         #expect(four.routes[0] !== three.routes[0])
         #expect(four.routes[0].retries == 3)
+        #expect(four.routes[1] === three.routes[1])
         #expect(subscription(of: keyA, on: 0, in: four)?.state == .active)
         #expect(subscription(of: keyB, on: 0, in: four)?.state == .active)
 

@@ -86,9 +86,12 @@ final class RuntimeConfig: Sendable {
             table = previous.table
             routesReused = true
         } else {
+            // Routes that did not change keep their compiled form (a reload usually touches one).
             var urls: [String: UpstreamURL?] = [:]
-            routes = config.routes.enumerated().map {
-                CompiledRoute(index: Int32($0.offset), route: $0.element, targets: targets, urls: &urls)
+            let earlier = previous?.routes ?? []
+            routes = config.routes.enumerated().map { offset, route in
+                if offset < earlier.count, earlier[offset].route == route { return earlier[offset] }
+                return CompiledRoute(index: Int32(offset), route: route, targets: targets, urls: &urls)
             }
             table = nil
         }
