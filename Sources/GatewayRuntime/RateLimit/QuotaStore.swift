@@ -100,21 +100,25 @@ struct QuotaStore: Service {
         }
     }
 
-    /// Reads the current day's and month's totals of the config's active subscriptions; true
+    /// Reads the current day's and month's totals of the config's active subscriptions that are new
+    /// to this process; true
     /// when they were loaded (false while the database is unreachable).
     @discardableResult
     func loadTotals(_ config: GatewayConfig) async -> Bool {
-        await mutex.withLock { await loadTotalsNow(config) }
+        // Most reloads bring no new subscription: then there is nothing to wait for a running flush for.
+        let active = config.subscriptions.filter { $0.state == .active }.map(\.id)
+        if shared.limiters.needingTotals(active).isEmpty { return true }
+        return await mutex.withLock { await loadTotalsNow(active) }
     }
 
-    private func loadTotalsNow(_ config: GatewayConfig) async -> Bool {
+    private func loadTotalsNow(_ active: [UUID]) async -> Bool {
         let unix = Int64(Date().timeIntervalSince1970)
         let today = CalendarPeriod.day(unixSeconds: unix)
         let month = CalendarPeriod.month(day: today)
         let monthStart = CalendarPeriod.firstDay(ofMonth: month)
         // Only limiters new to this process need the database's totals: the others have them
         // already and the periodic flush keeps them current.
-        let pending = shared.limiters.needingTotals(config.subscriptions.filter { $0.state == .active }.map(\.id))
+        let pending = shared.limiters.needingTotals(active)
         guard !pending.isEmpty else { return true }
         let ids = pending.map(\.subscriptionID)
         let client = client
