@@ -3,8 +3,10 @@
 #
 #   bench/gateway.sh            one route: nginx proxy_pass vs Portico (key check, subscription
 #                               check, rate limit, call logging on), 3 alternating repeats
-#   bench/gateway.sh --scale    10,000 routes and 100,000 keys: memory, full reload time under
-#                               traffic, p99 during reload, throughput against the one-route case
+#   bench/gateway.sh --scale    10,000 routes and 100,000 keys: memory, throughput against the
+#                               one-route case, and the time from a committed change to it being
+#                               served under traffic (one key revoked; then a route, a key and a
+#                               subscription changed together), with p99 during each reload
 #
 # Method: nginx serves a fixed 200 as the upstream; the proxy under test and the upstream run on
 # core 0, wrk on core 1 (-t1 -c64). PostgreSQL (which receives the gateway's call logs and serves
