@@ -64,6 +64,11 @@ import Testing
             // Disabled and expired keys.
             _ = try await h.applications.disableKey(h.admin, keyID: otherKey.key.id)
             try await h.waitUntil("disable propagated") { try h.call(key: otherKey.secret).problemType == "key-disabled" }
+            // A key that expires in three seconds works until then (its expiry travels with the configuration).
+            let expiring = try await h.applications.createKey(h.admin, applicationID: h.application.id, slot: "secondary", expiresAt: Date().addingTimeInterval(3))
+            try await h.waitUntil("expiring key propagated") { try h.call(key: expiring.secret).status == 200 }
+            try await h.waitUntil("key expired", timeout: .seconds(6)) { try h.call(key: expiring.secret).problemType == "key-expired" }
+            #expect(try h.call().status == 200)
         }
     }
 

@@ -111,9 +111,9 @@ public struct GatewayConfigLoader: Sendable {
         let keyBlob = try await connection.query(
             """
             SELECT coalesce(string_agg(key_hash || uuid_send(application_id) || uuid_send(tenant_id) ||
-                int8send(coalesce(floor(extract(epoch FROM expires_at))::bigint, -1)) ||
-                int2send(octet_length(status)::int2) || convert_to(status, 'UTF8') ||
-                int2send(octet_length(prefix)::int2) || convert_to(prefix, 'UTF8'), ''::bytea), ''::bytea) AS records
+                int8send(coalesce(floor(extract(epoch FROM expires_at))::bigint, '-9223372036854775808'::bigint)) ||
+                int2send(octet_length(convert_to(status, 'UTF8'))::int2) || convert_to(status, 'UTF8') ||
+                int2send(octet_length(convert_to(prefix, 'UTF8'))::int2) || convert_to(prefix, 'UTF8'), ''::bytea), ''::bytea) AS records
             FROM api_keys WHERE status <> 'revoked'
             """, logger: logger
         ).first { try $0.get("records", as: ByteBuffer.self) } ?? ByteBuffer()
@@ -121,7 +121,7 @@ public struct GatewayConfigLoader: Sendable {
         let subscriptionBlob = try await connection.query(
             """
             SELECT coalesce(string_agg(uuid_send(s.id) || uuid_send(s.application_id) || uuid_send(s.api_version_id) || uuid_send(s.plan_id) ||
-                int2send(octet_length(s.state)::int2) || convert_to(s.state, 'UTF8'), ''::bytea), ''::bytea) AS records
+                int2send(octet_length(convert_to(s.state, 'UTF8'))::int2) || convert_to(s.state, 'UTF8'), ''::bytea), ''::bytea) AS records
             FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id
             WHERE s.state IN ('active', 'pending', 'suspended') AND v.state IN ('published', 'deprecated', 'retired')
             """, logger: logger
@@ -133,7 +133,7 @@ public struct GatewayConfigLoader: Sendable {
     enum LoadError: Error { case malformedRow(String) }
 
     /// Key records: SHA-256 (32 bytes), application id, tenant id (16 each), expiry in unix
-    /// seconds (8, -1 for none), status and display prefix (2-byte length, UTF-8).
+    /// seconds (8, Int64.min for none), status and display prefix (2-byte length, UTF-8).
     static func parseKeys(_ blob: ByteBuffer) throws -> [GatewayConfig.Key] {
         var blob = blob
         var keys: [GatewayConfig.Key] = []
@@ -146,7 +146,7 @@ public struct GatewayConfigLoader: Sendable {
             keys.append(
                 .init(
                     hash: hash, prefix: prefix, applicationID: application, tenantID: tenant, status: status,
-                    expiresAt: expires < 0 ? nil : Date(timeIntervalSince1970: TimeInterval(expires))))
+                    expiresAt: expires == .min ? nil : Date(timeIntervalSince1970: TimeInterval(expires))))
         }
         return keys
     }

@@ -759,6 +759,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     private func retry(_ exchange: Exchange, closing connection: UpstreamConnection?) {
+        // The next attempt's timeout starts when its request is sent, not from the last one's reads.
+        exchange.cancelTimer()
         if let connection {
             connection.owner = nil
             connection.channel.close(promise: nil)
