@@ -80,6 +80,17 @@ import Testing
         #expect(subscription(of: keyA, on: 0, in: four)?.state == .active)
         #expect(subscription(of: keyB, on: 0, in: four)?.state == .active)
 
+        // A new version is published (it comes last): earlier routes keep their numbers and the
+        // subscriptions still reach them; nothing is subscribed to the new one yet.
+        var appended = fourth
+        appended.revision = 4
+        appended.routes.append(route("/shipping/v1"))
+        let withNewRoute = RuntimeConfig.compile(appended, previous: four, targets: targets, limiters: limiters)
+        #expect(withNewRoute.routes.count == 3)
+        #expect(withNewRoute.routes[1] === four.routes[1])
+        #expect(subscription(of: keyA, on: 0, in: withNewRoute)?.state == .active)
+        #expect(subscription(of: keyA, on: 2, in: withNewRoute) == nil)
+
         // A key revoked (removed from the index): gone at once, the rest untouched.
         var fifth = fourth
         fifth.revision = 5

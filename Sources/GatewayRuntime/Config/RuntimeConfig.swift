@@ -122,7 +122,12 @@ final class RuntimeConfig: Sendable {
         }
 
         let subscriptions: [SubscriptionKey: SubscriptionEntry]
-        if let previous, let before, routesReused, before.subscriptions == config.subscriptions, before.plans == config.plans {
+        // The subscription index is keyed by route number: it stays valid while every earlier route
+        // keeps its number (versions are ordered by their time-ordered ids, so a new one comes last).
+        let routeNumbersKept = routesReused || (before.map { before in
+            before.routes.count <= config.routes.count && zip(before.routes, config.routes).allSatisfy { $0.versionID == $1.versionID }
+        } ?? false)
+        if let previous, let before, routeNumbersKept, before.subscriptions == config.subscriptions, before.plans == config.plans {
             subscriptions = previous.subscriptions
         } else {
             let plans = Dictionary(uniqueKeysWithValues: config.plans.map { ($0.id, $0) })

@@ -43,6 +43,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var flushPending = false
     private var random = FastRandom()
     private var readTimer: Scheduled<Void>?
+    private var lastKey: [UInt8] = []
+    private var lastKeyDigest: KeyDigest?
     private var readTimerFiresAt: UInt64 = 0
 
     init(shared: GatewayShared, pool: UpstreamPool, metrics: GatewayMetrics.Shard, tls: Bool) {
@@ -252,7 +254,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
         // 2. The subscription key.
         guard let key = extractKey(head, exchange) else { return respondLocally(.missingKey()) }
-        let digest = KeyDigest(key.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) } ?? SHA256.hash(data: Array(key)))
+        let digest = digest(of: key)
         guard let entry = config.keys[digest] else { return respondLocally(.invalidKey()) }
         exchange.record.keyPrefix = entry.prefix
         exchange.record.applicationID = entry.applicationID
@@ -300,6 +302,16 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Body bytes that arrived with the head are taken (buffered until a connection is attached).
     private func processBufferedBody(_ exchange: Exchange) {
         if !exchange.requestFramer.isComplete, let buffer = inbound, buffer.readableBytes > 0 { forwardBody(exchange) }
+    }
+
+    /// SHA-256 of the key, remembered for the connection: a keep-alive client sends the same key
+    /// with every request, and comparing ~50 bytes is far cheaper than hashing them.
+    private func digest(of key: ByteBufferView) -> KeyDigest {
+        if let lastKeyDigest, key.elementsEqual(lastKey) { return lastKeyDigest }
+        let digest = KeyDigest(key.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) } ?? SHA256.hash(data: Array(key)))
+        lastKey = Array(key)
+        lastKeyDigest = digest
+        return digest
     }
 
     private func hostBytes(_ head: RequestHead) -> ArraySlice<UInt8>? {
