@@ -133,8 +133,13 @@ elif [ "$MODE" != "--scale" ]; then
 else
     RSS_BEFORE=$(awk '/VmRSS/ {print $2}' /proc/$GW_PID/status)
     log "Steady state with 10,000 routes / 100,000 keys"
+    # This VM's speed drifts between runs, so throughput is compared as a ratio to nginx measured in
+    # the same run (compare it with the one-route mode's ratio).
+    NGINX_STEADY=$(measure "nginx" "http://127.0.0.1:$PROXY_PORT/")
     STEADY=$(measure "steady" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" -H "X-API-Key: $KEY")
+    echo "$NGINX_STEADY"
     echo "$STEADY"
+    echo "ratio to nginx in this run: $(awk "BEGIN {printf \"%.2f\", $(echo "$STEADY" | field rps) / $(echo "$NGINX_STEADY" | field rps)}") (compare with the one-route mode's ratio)"
     # Two reloads under traffic, each a real change: one key revoked (the key index is rebuilt, the
     # unchanged routes and subscriptions are reused), then a change to every section (one route's
     # routing, one more key, one subscription suspended): everything is parsed and compiled again.
