@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOFoundationCompat
 import PostgresNIO
 
 /// Reads the whole published configuration in one REPEATABLE READ transaction, so routes, keys,
@@ -139,8 +140,8 @@ public struct GatewayConfigLoader: Sendable {
         var keys: [GatewayConfig.Key] = []
         keys.reserveCapacity(blob.readableBytes / 90)
         while blob.readableBytes > 0 {
-            guard let hash = blob.readSlice(length: 32).flatMap(KeyHash.init(buffer:)), let application = blob.readRawUUID(),
-                let tenant = blob.readRawUUID(), let expires = blob.readInteger(as: Int64.self),
+            guard let hash = blob.readSlice(length: 32).flatMap(KeyHash.init(buffer:)), let application = blob.readUUIDBytes(),
+                let tenant = blob.readUUIDBytes(), let expires = blob.readInteger(as: Int64.self),
                 let status = blob.readShortText().flatMap(KeyStatus.init(rawValue:)), let prefix = blob.readShortText()
             else { throw LoadError.malformedRow("key") }
             keys.append(
@@ -157,7 +158,7 @@ public struct GatewayConfigLoader: Sendable {
         var subscriptions: [GatewayConfig.Subscription] = []
         subscriptions.reserveCapacity(blob.readableBytes / 72)
         while blob.readableBytes > 0 {
-            guard let id = blob.readRawUUID(), let application = blob.readRawUUID(), let version = blob.readRawUUID(), let plan = blob.readRawUUID(),
+            guard let id = blob.readUUIDBytes(), let application = blob.readUUIDBytes(), let version = blob.readUUIDBytes(), let plan = blob.readUUIDBytes(),
                 let state = blob.readShortText().flatMap(SubscriptionState.init(rawValue:))
             else { throw LoadError.malformedRow("subscription") }
             subscriptions.append(.init(id: id, applicationID: application, versionID: version, planID: plan, state: state))
@@ -167,17 +168,6 @@ public struct GatewayConfigLoader: Sendable {
 }
 
 extension ByteBuffer {
-    /// A UUID as its 16 bytes (PostgreSQL's `uuid_send`).
-    mutating func readRawUUID() -> UUID? {
-        guard readableBytes >= 16 else { return nil }
-        let uuid = withUnsafeReadableBytes { bytes in
-            UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                        bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
-        }
-        moveReaderIndex(forwardBy: 16)
-        return uuid
-    }
-
     /// Text preceded by its length as a 2-byte big-endian integer.
     mutating func readShortText() -> String? {
         guard let length = readInteger(as: UInt16.self) else { return nil }

@@ -80,11 +80,9 @@ final class RuntimeConfig: Sendable {
 
         let routes: [CompiledRoute]
         let table: RouteTable?
-        var routesReused = false
         if let previous, let before, before.routes == config.routes {
             routes = previous.routes
             table = previous.table
-            routesReused = true
         } else {
             // Routes that did not change keep their compiled form (a reload usually touches one).
             var urls: [String: UpstreamURL?] = [:]
@@ -124,9 +122,9 @@ final class RuntimeConfig: Sendable {
         let subscriptions: [SubscriptionKey: SubscriptionEntry]
         // The subscription index is keyed by route number: it stays valid while every earlier route
         // keeps its number (versions are ordered by their time-ordered ids, so a new one comes last).
-        let routeNumbersKept = routesReused || (before.map { before in
+        let routeNumbersKept = before.map { before in
             before.routes.count <= config.routes.count && zip(before.routes, config.routes).allSatisfy { $0.versionID == $1.versionID }
-        } ?? false)
+        } ?? false
         if let previous, let before, routeNumbersKept, before.subscriptions == config.subscriptions, before.plans == config.plans {
             subscriptions = previous.subscriptions
         } else {

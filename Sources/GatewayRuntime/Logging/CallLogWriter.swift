@@ -234,21 +234,16 @@ enum CopyText {
 
     private static func integer(_ value: Int64, _ buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(0x09))
-        digits(value, &buffer)
-    }
-
-    @inline(__always)
-    private static func digits(_ value: Int64, _ buffer: inout ByteBuffer, minimumWidth: Int = 1) {
-        buffer.writeDecimal(value, minimumWidth: minimumWidth)
+        buffer.writeDecimal(value)
     }
 
     /// Milliseconds with three decimals.
     private static func milliseconds(_ value: Double, _ buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(0x09))
         let micros = Int64((max(0, value) * 1000).rounded())
-        digits(micros / 1000, &buffer)
+        buffer.writeDecimal(micros / 1000)
         buffer.writeInteger(UInt8(ascii: "."))
-        digits(micros % 1000, &buffer, minimumWidth: 3)
+        buffer.writeDecimal(micros % 1000, minimumWidth: 3)
     }
 
     /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, which PostgreSQL reads as timestamptz.
@@ -258,19 +253,19 @@ enum CopyText {
         let day = CalendarPeriod.day(unixSeconds: whole)
         let (y, m, d) = CalendarPeriod.civil(fromDays: day)
         let s = whole - day * 86_400
-        digits(y, &buffer, minimumWidth: 4)
+        buffer.writeDecimal(y, minimumWidth: 4)
         buffer.writeInteger(UInt8(ascii: "-"))
-        digits(m, &buffer, minimumWidth: 2)
+        buffer.writeDecimal(m, minimumWidth: 2)
         buffer.writeInteger(UInt8(ascii: "-"))
-        digits(d, &buffer, minimumWidth: 2)
+        buffer.writeDecimal(d, minimumWidth: 2)
         buffer.writeInteger(UInt8(ascii: " "))
-        digits(s / 3600, &buffer, minimumWidth: 2)
+        buffer.writeDecimal(s / 3600, minimumWidth: 2)
         buffer.writeInteger(UInt8(ascii: ":"))
-        digits(s / 60 % 60, &buffer, minimumWidth: 2)
+        buffer.writeDecimal(s / 60 % 60, minimumWidth: 2)
         buffer.writeInteger(UInt8(ascii: ":"))
-        digits(s % 60, &buffer, minimumWidth: 2)
+        buffer.writeDecimal(s % 60, minimumWidth: 2)
         buffer.writeInteger(UInt8(ascii: "."))
-        digits(micros, &buffer, minimumWidth: 6)
+        buffer.writeDecimal(micros, minimumWidth: 6)
         buffer.writeStaticString("+00")
     }
 

@@ -90,7 +90,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         readTimer?.cancel()
         readTimer = nil
         if let exchange {
-            exchange.cancelTimer()
+            exchange.disarmReadTimeout()
             if let upstream = exchange.upstream {
                 upstream.owner = nil
                 upstream.channel.close(promise: nil)
@@ -751,7 +751,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func attemptFailed(_ exchange: Exchange, _ kind: FailureKind) {
         guard let route = exchange.route else { return }
-        exchange.cancelTimer()
+        exchange.disarmReadTimeout()
         metrics.upstreamError(kind.rawValue)
         if let target = exchange.target {
             target.recordFailure(threshold: route.unhealthyThreshold, ejectNanos: route.ejectNanos, now: NIODeadline.now().uptimeNanoseconds)
@@ -772,7 +772,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func retry(_ exchange: Exchange, closing connection: UpstreamConnection?) {
         // The next attempt's timeout starts when its request is sent, not from the last one's reads.
-        exchange.cancelTimer()
+        exchange.disarmReadTimeout()
         if let connection {
             connection.owner = nil
             connection.channel.close(promise: nil)
@@ -791,7 +791,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Ends an exchange whose response already started (or cannot be answered): closes both sides.
     private func abortExchange(_ exchange: Exchange, errorKind: String) {
-        exchange.cancelTimer()
+        exchange.disarmReadTimeout()
         if let upstream = exchange.upstream {
             upstream.owner = nil
             upstream.channel.close(promise: nil)
@@ -809,7 +809,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     // MARK: Completion
 
     private func responseComplete(_ exchange: Exchange) {
-        exchange.cancelTimer()
+        exchange.disarmReadTimeout()
         // The upstream's read-complete will no longer reach us once the connection is back in the pool.
         flushClientIfNeeded()
         if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
@@ -847,7 +847,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// when its length is known and small; otherwise the connection closes after the answer.
     private func respondLocally(_ problem: GatewayProblem, errorKind: String? = nil) {
         guard let exchange else { return }
-        exchange.cancelTimer()
+        exchange.disarmReadTimeout()
         if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
         exchange.attemptOpen = false
         if !exchange.requestFramer.isComplete {
@@ -963,7 +963,7 @@ final class Exchange {
 
     var canRetainBody: Bool { requestFramer.bodyBytes <= Self.retainLimit && head.isIdempotent }
 
-    func cancelTimer() {
+    func disarmReadTimeout() {
         readTimeoutArmed = false
     }
 

@@ -28,16 +28,9 @@ struct FastRandom: RandomNumberGenerator {
     /// `count` random hex characters.
     mutating func hex(_ count: Int) -> String {
         String(unsafeUninitializedCapacity: count) { buffer in
-            var value = next()
-            var remaining = 16
-            for index in 0..<count {
-                if remaining == 0 {
-                    value = next()
-                    remaining = 16
-                }
-                buffer[index] = Self.hexDigits[Int(value & 0xF)]
-                value >>= 4
-                remaining -= 1
+            var position = 0
+            while position < count {
+                position = Self.writeHex(next(), nibbles: min(16, count - position), into: buffer, at: position)
             }
             return count
         }
@@ -49,23 +42,25 @@ struct FastRandom: RandomNumberGenerator {
             buffer[0] = 0x30
             buffer[1] = 0x30
             buffer[2] = 0x2D
-            var position = 3
             // Trace id: two words; parent id: one word. `| 1` keeps each id from being all zeros.
-            for word in 0..<3 {
-                var value = next() | 1
-                for _ in 0..<16 {
-                    buffer[position] = Self.hexDigits[Int(value & 0xF)]
-                    value >>= 4
-                    position += 1
-                }
-                if word != 0 {
-                    buffer[position] = 0x2D
-                    position += 1
-                }
-            }
-            buffer[position] = 0x30
-            buffer[position + 1] = 0x31
+            var position = Self.writeHex(next() | 1, nibbles: 16, into: buffer, at: 3)
+            position = Self.writeHex(next() | 1, nibbles: 16, into: buffer, at: position)
+            buffer[position] = 0x2D
+            position = Self.writeHex(next() | 1, nibbles: 16, into: buffer, at: position + 1)
+            buffer[position] = 0x2D
+            buffer[position + 1] = 0x30
+            buffer[position + 2] = 0x31
             return 55
         }
+    }
+
+    /// Writes the low `nibbles` nibbles of `word` as hex digits; returns the position after them.
+    private static func writeHex(_ word: UInt64, nibbles: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var value = word
+        for offset in 0..<nibbles {
+            buffer[start + offset] = Self.hexDigits[Int(value & 0xF)]
+            value >>= 4
+        }
+        return start + nibbles
     }
 }
