@@ -41,7 +41,7 @@ struct Gateway: Sendable {
         let pools = PoolDirectory()
         let shared = GatewayShared(settings: settings, pools: pools)
         for eventLoop in group.makeIterator() {
-            pools.register(UpstreamPool(eventLoop: eventLoop, tlsContext: clientTLS), shard: shared.metrics.makeShard())
+            pools.register(UpstreamPool(eventLoop: eventLoop, tlsContext: clientTLS), metrics: shared.metrics.makeShard(), logs: shared.logs.makeShard())
         }
         let client = PostgresClient(configuration: try DatabaseURL.configuration(settings.databaseURL, maximumConnections: 4), backgroundLogger: logger)
         let ports = BoundPorts()
@@ -52,7 +52,7 @@ struct Gateway: Sendable {
             logger: logger, hydrate: { config in await quota.loadTotals(config) })
         var services: [any Service] = [
             client, sync, quota,
-            CallLogWriter(shared: shared, client: client, spool: SpoolDirectory(path: settings.spoolDirectory), logger: logger),
+            CallLogWriter(shared: shared, client: client, spool: SpoolDirectory(path: settings.spoolDirectory, gatewayID: settings.gatewayID), logger: logger),
             ActiveHealthChecker(shared: shared, group: group, logger: logger),
             AdminServer(shared: shared, group: group, host: settings.host, port: settings.adminPort, logger: logger, onBound: { ports.set("admin", $0) }),
             GatewayListener(shared: shared, group: group, host: settings.host, port: settings.port, tlsContext: nil, logger: logger,

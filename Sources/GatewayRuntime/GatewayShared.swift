@@ -24,26 +24,33 @@ final class GatewayShared: Sendable {
         self.config = ConfigHolder()
         self.targets = TargetRegistry()
         self.limiters = LimiterRegistry()
-        self.logs = CallLogBuffer(capacity: settings.logBufferCapacity)
+        self.logs = CallLogBuffer(capacity: settings.logBufferCapacity, gatewayID: settings.gatewayID)
         self.metrics = GatewayMetrics()
         self.retryBudget = RetryBudget()
         self.pools = pools
     }
 }
 
-/// One upstream pool and one metrics shard per event loop, created before the listeners start.
+/// One upstream pool, metrics shard and call-log shard per event loop, created before the
+/// listeners start.
 final class PoolDirectory: @unchecked Sendable {
     // @unchecked: the dictionary is filled before any connection exists and never changes after;
     // each pool is only used on its own event loop.
-    private var pools: [ObjectIdentifier: (UpstreamPool, GatewayMetrics.Shard)] = [:]
+    private var loops: [ObjectIdentifier: LoopResources] = [:]
 
-    func register(_ pool: UpstreamPool, shard: GatewayMetrics.Shard) {
-        pools[ObjectIdentifier(pool.eventLoop)] = (pool, shard)
+    struct LoopResources {
+        let pool: UpstreamPool
+        let metrics: GatewayMetrics.Shard
+        let logs: CallLogBuffer.Shard
     }
 
-    func pool(for eventLoop: any EventLoop) -> (UpstreamPool, GatewayMetrics.Shard) {
-        pools[ObjectIdentifier(eventLoop)]!
+    func register(_ pool: UpstreamPool, metrics: GatewayMetrics.Shard, logs: CallLogBuffer.Shard) {
+        loops[ObjectIdentifier(pool.eventLoop)] = LoopResources(pool: pool, metrics: metrics, logs: logs)
     }
 
-    var all: [UpstreamPool] { pools.values.map(\.0) }
+    func resources(for eventLoop: any EventLoop) -> LoopResources {
+        loops[ObjectIdentifier(eventLoop)]!
+    }
+
+    var all: [UpstreamPool] { loops.values.map(\.pool) }
 }

@@ -7,7 +7,7 @@ import Testing
 @Suite struct CopyTextTests {
     @Test func rowsAreEscapedAndFormattedForCopy() {
         var record = CallRecord(
-            timestamp: 1_767_225_600.25, requestID: "r1", method: "GET", path: "/a\tb\\c\nd", status: 200, attempts: 1, bytesIn: 10, bytesOut: 2000,
+            timestamp: 1_767_225_600.25, requestID: "r1", method: ByteBuffer(string: "GET"), path: ByteBuffer(string: "/a\tb\\c\nd"), status: 200, attempts: 1, bytesIn: 10, bytesOut: 2000,
             totalMs: 1.23456, clientIP: "127.0.0.1")
         record.subscriptionID = UUID(uuidString: "00000000-0000-0000-0000-000000000001")
         var buffer = ByteBuffer()
@@ -22,6 +22,76 @@ import Testing
         #expect(fields[16] == "\\N")
         #expect(fields.last == "gw")
         #expect(CopyText.timestamp(0.000001) == "1970-01-01 00:00:00.000001+00")
+    }
+
+    @Test func requestBytesAreCutRepairedAndEscaped() {
+        var record = CallRecord(
+            timestamp: 0, requestID: "r", method: ByteBuffer(string: "GET"), path: ByteBuffer(string: "/" + String(repeating: "p", count: 3000)), status: 200,
+            attempts: 1, bytesIn: 0, bytesOut: 0, totalMs: 0)
+        // Invalid UTF-8 (0xFF) and a tab from a client's User-Agent: replaced and escaped, never passed on raw.
+        record.userAgent = ByteBuffer(bytes: Array("curl/8\t".utf8) + [0xFF] + Array(String(repeating: "é", count: 600).utf8))
+        var buffer = ByteBuffer()
+        CopyText.append(record, gatewayID: "gw", to: &buffer)
+        let fields = String(buffer: buffer).dropLast().split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        #expect(fields[9].count == 2048)
+        #expect(fields[18].hasPrefix("curl/8\\t\u{FFFD}é"))
+        #expect(fields[18].count == 512 + 1)  // 512 characters, the tab written as two
+        #expect(String(validatingUTF8: Array(buffer.readableBytesView).map { CChar(bitPattern: $0) } + [0]) != nil)
+    }
+
+    @Test func batchesFillUpKeepTheirDaysAndRollUpByMinute() throws {
+        var batch = CallLogBatch()
+        for index in 0..<10 {
+            var record = CallRecord(
+                timestamp: 86_400 * 3 - 30 + Double(index * 10), requestID: "r\(index)", method: ByteBuffer(string: "GET"), path: ByteBuffer(string: "/x"),
+                status: index < 7 ? 200 : 503, attempts: 1, bytesIn: 0, bytesOut: 100, totalMs: 4)
+            record.tenantID = "t"
+            record.apiID = "a"
+            batch.append(record, gatewayID: "gw")
+        }
+        #expect(batch.rows == 10)
+        #expect(batch.days == [2, 3])
+        let rollups = batch.rollups.columns
+        // Day 2's last minute: three 200s; day 3's first minute: four 200s and two 503s; its second: one 503.
+        #expect(rollups.requests.sorted() == [1, 2, 3, 4])
+        #expect(rollups.applications.allSatisfy { $0 == CallRollups.noApplication })
+
+        var merged = batch
+        merged.merge(batch)
+        #expect(merged.rows == 20)
+        #expect(merged.rollups.columns.requests.sorted() == [2, 4, 6, 8])
+        #expect(merged.text.readableBytes == 2 * batch.text.readableBytes)
+
+        // Through a spool file and back: the same rows and rollups.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = SpoolDirectory(path: directory, gatewayID: "gw")
+        try spool.append(merged)
+        let files = spool.files()
+        #expect(files.count == 1)
+        let read = try spool.read(files[0])
+        #expect(read.count == 1)
+        #expect(read[0].rows == 20)
+        #expect(read[0].days == [2, 3])
+        #expect(read[0].text == merged.text)
+        #expect(read[0].rollups.columns.requests.sorted() == [2, 4, 6, 8])
+    }
+
+    @Test func spoolFilesOfEarlierVersionsAreStillReplayed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = SpoolDirectory(path: directory, gatewayID: "gw")
+        let line = #"{"timestamp":60,"requestID":"old","tenantID":"t","apiID":"a","method":"GET","path":"/old","status":200,"attempts":1,"bytesIn":0,"bytesOut":5,"totalMs":2,"userAgent":"ua"}"#
+        try Data((line + "\n" + line + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/00000000000000000001-00000000.jsonl"))
+        try Data("not json\n".utf8).write(to: URL(fileURLWithPath: directory + "/00000000000000000002-00000000.batch"))
+        let files = spool.files()
+        #expect(files.count == 2)
+        let batches = try spool.read(files[0])
+        #expect(batches.map(\.rows) == [2])
+        #expect(String(buffer: batches[0].text).contains("\told\t"))
+        #expect(throws: SpoolDirectory.Unreadable.self) { try spool.read(files[1]) }
+        spool.setAside(files[1])
+        #expect(spool.files() == [files[0]])
     }
 
     @Test func decimalsAndUUIDsAreWrittenWithoutStrings() {

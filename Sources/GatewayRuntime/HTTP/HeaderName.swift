@@ -58,7 +58,8 @@ enum HeaderName {
 
     /// Whether a comma-separated header value lists `token` (case-insensitive, spaces around
     /// elements ignored), and whether it is the last element, without allocating.
-    static func listContains(_ value: ByteBufferView, _ token: StaticString) -> (contains: Bool, isLast: Bool) {
+    static func listContains<C: RandomAccessCollection>(_ value: C, _ token: StaticString) -> (contains: Bool, isLast: Bool)
+    where C.Element == UInt8, C.Index == Int {
         var contains = false
         var isLast = false
         var elementStart = value.startIndex

@@ -57,6 +57,11 @@ struct RequestHead {
         raw.getString(at: raw.readerIndex + range.lowerBound, length: range.count) ?? ""
     }
 
+    /// The bytes of `range`, sharing the head's storage.
+    func slice(_ range: Range<Int>) -> ByteBuffer {
+        raw.getSlice(at: raw.readerIndex + range.lowerBound, length: range.count) ?? ByteBuffer()
+    }
+
     func value(_ index: Int?) -> String? {
         guard let index else { return nil }
         return string(headers[index].value)

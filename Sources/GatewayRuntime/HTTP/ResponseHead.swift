@@ -37,12 +37,22 @@ enum ResponseHeadParser {
         case head(ResponseHead, consumed: Int)
     }
 
+    /// Scans through one raw pointer, like `RequestHeadParser`, for the same reason.
     static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int = 64 * 1024) throws(Failure) -> Result {
-        let view = buffer.readableBytesView
-        let base = view.startIndex
+        let outcome = buffer.withUnsafeReadableBytes { view -> Swift.Result<Result, Failure> in
+            do throws(Failure) {
+                return .success(try parse(buffer, view, maxHeadBytes: maxHeadBytes))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+
+    private static func parse(_ buffer: ByteBuffer, _ view: UnsafeRawBufferPointer, maxHeadBytes: Int) throws(Failure) -> Result {
         var end: Int?
-        var index = base
-        let limit = min(view.endIndex, base + maxHeadBytes)
+        var index = 0
+        let limit = min(view.count, maxHeadBytes)
         while index + 3 < limit {
             if view[index + 3] == 0x0A {
                 if view[index] == 0x0D, view[index + 1] == 0x0A, view[index + 2] == 0x0D { end = index + 4; break }
@@ -57,9 +67,9 @@ enum ResponseHeadParser {
             if view.count >= maxHeadBytes { throw .tooLarge }
             return .incomplete
         }
-        let raw = buffer.getSlice(at: buffer.readerIndex, length: headEnd - base)!
-        let bytes = raw.readableBytesView
-        let b = bytes.startIndex
+        let raw = buffer.getSlice(at: buffer.readerIndex, length: headEnd)!
+        let bytes = UnsafeRawBufferPointer(rebasing: view[0..<headEnd])
+        let b = 0
         // "HTTP/1.x SSS"
         guard bytes.count >= 16, bytes[b] == 0x48, bytes[b + 1] == 0x54, bytes[b + 2] == 0x54, bytes[b + 3] == 0x50, bytes[b + 4] == 0x2F,
             bytes[b + 5] == 0x31, bytes[b + 6] == 0x2E, bytes[b + 8] == 0x20
@@ -71,11 +81,12 @@ enum ResponseHeadParser {
             status = status * 10 + Int(digit - 0x30)
         }
         var position = b + 12
-        while position < bytes.endIndex, bytes[position] != 0x0A { position += 1 }
+        while position < bytes.count, bytes[position] != 0x0A { position += 1 }
         position += 1
         var head = ResponseHead(raw: raw, status: status, statusLineEnd: position - b, forwardedLines: [], http10: bytes[b + 7] == 0x30)
+        head.forwardedLines.reserveCapacity(12)
         if head.http10 { head.connectionClose = true }
-        let end2 = bytes.endIndex - 2
+        let end2 = bytes.count - 2
         var contentLengthLines: [Range<Int>] = []
         while position < end2 {
             let lineStart = position
@@ -86,26 +97,29 @@ enum ResponseHeadParser {
             position += 1
             while position < end2, bytes[position] == 0x20 || bytes[position] == 0x09 { position += 1 }
             let valueStart = position
-            while position < bytes.endIndex, bytes[position] != 0x0D, bytes[position] != 0x0A { position += 1 }
+            while position < bytes.count, bytes[position] != 0x0D, bytes[position] != 0x0A { position += 1 }
             let valueEnd = position
-            while position < bytes.endIndex, bytes[position] != 0x0A { position += 1 }
+            while position < bytes.count, bytes[position] != 0x0A { position += 1 }
             position += 1
             let line = (lineStart - b)..<(position - b)
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             switch HeaderName.classify(name) {
             case .contentLength:
                 contentLengthLines.append(line)
-                var value: Int64 = 0
-                for byte in bytes[valueStart..<valueEnd] {
+                var length: Int64 = 0
+                guard !value.isEmpty, value.count <= 18 else { throw .malformed("Content-Length") }
+                for byte in value {
                     guard byte >= 0x30, byte <= 0x39 else { throw .malformed("Content-Length") }
-                    value = value &* 10 &+ Int64(byte - 0x30)
+                    length = length &* 10 &+ Int64(byte - 0x30)
                 }
-                head.contentLength = value
+                if let existing = head.contentLength, existing != length { throw .malformed("conflicting Content-Length values") }
+                head.contentLength = length
                 head.forwardedLines.append(line)
             case .transferEncoding:
-                if HeaderName.listContains(bytes[valueStart..<valueEnd], "chunked").isLast { head.chunked = true }
+                if HeaderName.listContains(value, "chunked").isLast { head.chunked = true }
                 head.forwardedLines.append(line)
             case .connection:
-                if HeaderName.listContains(bytes[valueStart..<valueEnd], "close").contains { head.connectionClose = true }
+                if HeaderName.listContains(value, "close").contains { head.connectionClose = true }
             case .hopByHop, .upgrade:
                 break
             case .requestID:
@@ -120,6 +134,6 @@ enum ResponseHeadParser {
             head.contentLength = nil
             head.forwardedLines.removeAll { contentLengthLines.contains($0) }
         }
-        return .head(head, consumed: headEnd - base)
+        return .head(head, consumed: headEnd)
     }
 }

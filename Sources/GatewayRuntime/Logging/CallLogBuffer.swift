@@ -1,47 +1,93 @@
 import NIOCore
-import Domain
 import Atomics
 import NIOConcurrencyHelpers
 
-/// A bounded buffer between request handling and the log writer. Appending never blocks or
-/// waits for the database; when the writer falls behind and the buffer is full, records are
-/// dropped and counted (exported as a metric), never silently lost.
+/// A bounded buffer between request handling and the log writer, one shard per event loop.
+/// Appending formats the row into the shard's current batch (its lock is only ever contended
+/// by the writer taking a batch); it never waits for the database. When the writer falls behind
+/// and a shard holds `capacity` rows, further records are dropped and counted (exported as a
+/// metric), never silently lost.
 final class CallLogBuffer: Sendable {
+    /// Rows one shard may hold before it drops.
     let capacity: Int
-    private let records = NIOLockedValueBox<[CallRecord]>([])
-    let appended = ManagedAtomic<Int>(0)
+    let gatewayID: String
+    private let shards = NIOLockedValueBox<[Shard]>([])
     let dropped = ManagedAtomic<Int>(0)
 
-    init(capacity: Int) {
-        self.capacity = capacity
-    }
-
-    func append(_ record: CallRecord) {
-        let accepted = records.withLockedValue { buffer -> Bool in
-            guard buffer.count < capacity else { return false }
-            buffer.append(record)
-            return true
+    final class Shard: Sendable {
+        private struct State {
+            /// Full batches, oldest first, then the one being filled.
+            var sealed: [CallLogBatch] = []
+            var current = CallLogBatch()
+            var rows = 0
         }
-        if accepted {
-            appended.wrappingIncrement(ordering: .relaxed)
-        } else {
-            dropped.wrappingIncrement(ordering: .relaxed)
-        }
-    }
 
-    /// Takes up to `max` records, oldest first.
-    func drain(max: Int) -> [CallRecord] {
-        records.withLockedValue { buffer in
-            if buffer.count <= max {
-                let all = buffer
-                buffer.removeAll(keepingCapacity: true)
-                return all
+        private let state = NIOLockedValueBox(State())
+        private let capacity: Int
+        private let gatewayID: String
+        private let dropped: ManagedAtomic<Int>
+
+        fileprivate init(capacity: Int, gatewayID: String, dropped: ManagedAtomic<Int>) {
+            self.capacity = capacity
+            self.gatewayID = gatewayID
+            self.dropped = dropped
+        }
+
+        func append(_ record: CallRecord) {
+            let accepted = state.withLockedValue { state -> Bool in
+                guard state.rows < capacity else { return false }
+                state.current.append(record, gatewayID: gatewayID)
+                state.rows += 1
+                if state.current.rows >= CallLogBatch.targetRows {
+                    state.sealed.append(state.current)
+                    state.current = CallLogBatch()
+                }
+                return true
             }
-            let head = Array(buffer.prefix(max))
-            buffer.removeFirst(max)
-            return head
+            if !accepted { dropped.wrappingIncrement(ordering: .relaxed) }
         }
+
+        /// The oldest batch, if any rows are buffered.
+        fileprivate func take() -> CallLogBatch? {
+            state.withLockedValue { state in
+                let batch: CallLogBatch
+                if !state.sealed.isEmpty {
+                    batch = state.sealed.removeFirst()
+                } else if !state.current.isEmpty {
+                    batch = state.current
+                    state.current = CallLogBatch()
+                } else {
+                    return nil
+                }
+                state.rows -= batch.rows
+                return batch
+            }
+        }
+
+        fileprivate var count: Int { state.withLockedValue { $0.rows } }
     }
 
-    var count: Int { records.withLockedValue { $0.count } }
+    init(capacity: Int, gatewayID: String) {
+        self.capacity = capacity
+        self.gatewayID = gatewayID
+    }
+
+    /// The shard of one event loop (created before the listeners start).
+    func makeShard() -> Shard {
+        let shard = Shard(capacity: capacity, gatewayID: gatewayID, dropped: dropped)
+        shards.withLockedValue { $0.append(shard) }
+        return shard
+    }
+
+    /// The oldest batch of every shard, merged into one; nil when nothing is buffered.
+    func drain() -> CallLogBatch? {
+        var merged: CallLogBatch?
+        for shard in shards.withLockedValue({ $0 }) {
+            guard let batch = shard.take() else { continue }
+            if merged == nil { merged = batch } else { merged!.merge(batch) }
+        }
+        return merged
+    }
+
+    var count: Int { shards.withLockedValue { $0 }.reduce(0) { $0 + $1.count } }
 }

@@ -16,11 +16,10 @@ struct CallLogWriter: Service {
     let client: PostgresClient
     let spool: SpoolDirectory
     let logger: Logger
-    let batchSize = 5_000
     let interval: Duration = .milliseconds(200)
 
     func run() async throws {
-        var knownPartitions: Set<Int64> = []
+        var state = WriterState(spoolMayHaveFiles: spool.hasFiles)
         await withDiscardingTaskGroup { group in
             // Partition upkeep runs beside the writer, so a slow or absent database never delays writing or spooling.
             group.addTask {
@@ -31,54 +30,56 @@ struct CallLogWriter: Service {
             }
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let started = ContinuousClock.now
-                await writeAvailable(knownPartitions: &knownPartitions)
+                await writeAvailable(&state)
                 try? await Task.sleep(until: started + interval)
             }
             group.cancelAll()
         }
         // Final flush: whatever is still buffered goes to the database or the spool.
-        await writeAvailable(knownPartitions: &knownPartitions)
+        await writeAvailable(&state)
+    }
+
+    struct WriterState {
+        var knownPartitions: Set<Int64> = []
+        /// Only this writer adds spool files; listing the directory is needed only after it did (or at start).
+        var spoolMayHaveFiles: Bool
     }
 
     /// Writes everything buffered (batch by batch), replaying the spool first when it has data.
-    func writeAvailable(knownPartitions: inout Set<Int64>) async {
-        if spool.hasFiles {
-            guard await replaySpool(knownPartitions: &knownPartitions) else {
-                spoolBuffered()
+    func writeAvailable(_ state: inout WriterState) async {
+        if state.spoolMayHaveFiles {
+            guard await replaySpool(knownPartitions: &state.knownPartitions) else {
+                spoolBuffered(&state)
                 return
             }
+            state.spoolMayHaveFiles = false
         }
-        while true {
-            let batch = shared.logs.drain(max: batchSize)
-            if batch.isEmpty { return }
+        while let batch = shared.logs.drain() {
             do {
-                try await insert(batch, knownPartitions: &knownPartitions)
-                shared.metrics.logsWritten.wrappingIncrement(by: batch.count, ordering: .relaxed)
+                try await insert(batch, knownPartitions: &state.knownPartitions)
+                shared.metrics.logsWritten.wrappingIncrement(by: batch.rows, ordering: .relaxed)
             } catch {
                 logger.warning("Call logs cannot be written; spooling to disk", metadata: ["error": "\(String(describing: error))"])
-                spoolBatch(batch)
-                spoolBuffered()
+                spoolBatch(batch, &state)
+                spoolBuffered(&state)
                 return
             }
         }
     }
 
-    private func spoolBuffered() {
-        while true {
-            let batch = shared.logs.drain(max: batchSize)
-            if batch.isEmpty { return }
-            spoolBatch(batch)
-        }
+    private func spoolBuffered(_ state: inout WriterState) {
+        while let batch = shared.logs.drain() { spoolBatch(batch, &state) }
     }
 
-    private func spoolBatch(_ batch: [CallRecord]) {
+    private func spoolBatch(_ batch: CallLogBatch, _ state: inout WriterState) {
         do {
             try spool.append(batch)
-            shared.metrics.logsSpooled.wrappingIncrement(by: batch.count, ordering: .relaxed)
+            state.spoolMayHaveFiles = true
+            shared.metrics.logsSpooled.wrappingIncrement(by: batch.rows, ordering: .relaxed)
         } catch {
             // The disk failed too: these records are lost, and counted as dropped.
-            shared.logs.dropped.wrappingIncrement(by: batch.count, ordering: .relaxed)
-            logger.error("Call logs dropped: spool write failed", metadata: ["error": "\(error)", "records": "\(batch.count)"])
+            shared.logs.dropped.wrappingIncrement(by: batch.rows, ordering: .relaxed)
+            logger.error("Call logs dropped: spool write failed", metadata: ["error": "\(error)", "records": "\(batch.rows)"])
         }
     }
 
@@ -86,18 +87,18 @@ struct CallLogWriter: Service {
     private func replaySpool(knownPartitions: inout Set<Int64>) async -> Bool {
         for file in spool.files() {
             do {
-                let records = try spool.read(file)
-                var offset = 0
-                while offset < records.count {
-                    let batch = Array(records[offset..<min(records.count, offset + batchSize)])
-                    try await insert(batch, knownPartitions: &knownPartitions)
-                    offset += batch.count
-                }
+                let batches = try spool.read(file)
+                for batch in batches { try await insert(batch, knownPartitions: &knownPartitions) }
                 // Written: drop the file. A crash between COPY and this line replays the file once more.
                 spool.remove(file)
-                shared.metrics.logsReplayed.wrappingIncrement(by: records.count, ordering: .relaxed)
-                shared.metrics.logsWritten.wrappingIncrement(by: records.count, ordering: .relaxed)
-                logger.info("Replayed spooled call logs", metadata: ["records": "\(records.count)"])
+                let records = batches.reduce(0) { $0 + $1.rows }
+                shared.metrics.logsReplayed.wrappingIncrement(by: records, ordering: .relaxed)
+                shared.metrics.logsWritten.wrappingIncrement(by: records, ordering: .relaxed)
+                logger.info("Replayed spooled call logs", metadata: ["records": "\(records)"])
+            } catch let error as SpoolDirectory.Unreadable {
+                // A damaged file would block every later one: set it aside, keep it for inspection.
+                logger.error("Spooled call logs cannot be read; file set aside", metadata: ["file": "\(file)", "error": "\(error.reason)"])
+                spool.setAside(file)
             } catch {
                 return false
             }
@@ -105,22 +106,19 @@ struct CallLogWriter: Service {
         return true
     }
 
-    private func insert(_ batch: [CallRecord], knownPartitions: inout Set<Int64>) async throws {
-        let days = Set(batch.map { Int64($0.timestamp) / 86_400 })
+    private func insert(_ batch: CallLogBatch, knownPartitions: inout Set<Int64>) async throws {
+        guard !batch.isEmpty else { return }
         let client = client
         let logger = logger
-        for day in days where !knownPartitions.contains(day) {
+        for day in batch.days where !knownPartitions.contains(day) {
             let date = Date(timeIntervalSince1970: TimeInterval(day * 86_400))
             try await withDeadline(.seconds(3)) {
                 try await client.query("SELECT portico_ensure_call_log_partition(\(date)::date)", logger: logger)
             }
             knownPartitions.insert(day)
         }
-        var text = ByteBuffer()
-        text.reserveCapacity(batch.count * 300)
-        for record in batch { CopyText.append(record, gatewayID: shared.settings.gatewayID, to: &text) }
-        let payload = text
-        let rollups = CallRollups(batch).columns
+        let payload = batch.text
+        let rollups = batch.rollups.columns
         try await withDeadline(.seconds(10)) {
             try await client.withConnection { connection in
                 // Records and their rollups commit together: a replayed batch never counts twice.
@@ -188,8 +186,8 @@ enum CopyText {
             null(&buffer)
         }
         field(r.keyPrefix, &buffer)
-        field(r.method, &buffer)
-        field(r.path, &buffer)
+        text(r.method, maxCharacters: 64, &buffer)
+        text(r.path, maxCharacters: 2048, &buffer)
         integer(Int64(r.status), &buffer)
         field(r.upstreamTarget, &buffer)
         integer(Int64(r.attempts), &buffer)
@@ -198,7 +196,7 @@ enum CopyText {
         milliseconds(r.totalMs, &buffer)
         if let upstream = r.upstreamMs { milliseconds(upstream, &buffer) } else { null(&buffer) }
         field(r.clientIP, &buffer)
-        field(r.userAgent, &buffer)
+        text(r.userAgent, maxCharacters: 512, &buffer)
         field(r.errorKind, &buffer)
         field(gatewayID, &buffer)
         buffer.writeInteger(UInt8(0x0A))
@@ -229,6 +227,22 @@ enum CopyText {
                 default: buffer.writeInteger(byte)
                 }
             }
+        }
+    }
+
+    /// Bytes as the client sent them: copied whole when they are short printable ASCII without
+    /// backslashes (the usual case); otherwise decoded as UTF-8 (invalid sequences replaced, so
+    /// one bad byte cannot fail a whole COPY), cut to `maxCharacters` and escaped.
+    private static func text(_ value: ByteBuffer?, maxCharacters: Int, _ buffer: inout ByteBuffer) {
+        guard let value else { return null(&buffer) }
+        let plain = value.readableBytes <= maxCharacters
+            && value.withUnsafeReadableBytes { bytes in !bytes.contains { $0 < 0x20 || $0 >= 0x7F || $0 == 0x5C } }
+        if plain {
+            buffer.writeInteger(UInt8(0x09))
+            buffer.writeImmutableBuffer(value)
+        } else {
+            let decoded = value.withUnsafeReadableBytes { String(decoding: $0, as: UTF8.self) }
+            field(String(decoded.prefix(maxCharacters)), &buffer)
         }
     }
 

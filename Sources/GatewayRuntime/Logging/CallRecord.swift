@@ -1,12 +1,13 @@
 import NIOCore
-import NIOConcurrencyHelpers
-import Domain
-import Atomics
 import Foundation
 
 /// One call through the gateway, as written to `call_logs`. Never carries the key itself, only
 /// its display prefix.
-struct CallRecord: Sendable, Codable, Equatable {
+///
+/// Method, path and user agent are slices of the request head as it arrived (no copies and no
+/// `String`s on the request path); `CopyText` truncates, repairs invalid UTF-8 and escapes them
+/// when the row is written.
+struct CallRecord {
     var timestamp: Double  // unix seconds
     var requestID: String
     var tenantID: String?
@@ -15,8 +16,8 @@ struct CallRecord: Sendable, Codable, Equatable {
     var applicationID: String?
     var subscriptionID: UUID?
     var keyPrefix: String?
-    var method: String
-    var path: String
+    var method: ByteBuffer
+    var path: ByteBuffer
     var status: Int
     var upstreamTarget: String?
     var attempts: Int
@@ -25,6 +26,6 @@ struct CallRecord: Sendable, Codable, Equatable {
     var totalMs: Double
     var upstreamMs: Double?
     var clientIP: String?
-    var userAgent: String?
+    var userAgent: ByteBuffer?
     var errorKind: String?
 }

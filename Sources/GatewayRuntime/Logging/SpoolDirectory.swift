@@ -1,46 +1,127 @@
 import NIOCore
-import NIOConcurrencyHelpers
-import Domain
-import Atomics
 import Foundation
 
-/// Call records kept on disk while PostgreSQL is down: one JSON-lines file per batch, named by
-/// time so replay keeps the order.
+/// Call logs kept on disk while PostgreSQL is down: one file per batch, named by time so replay
+/// keeps the order, written to a temporary name and renamed (a file is whole or absent).
+///
+/// A `.batch` file is one JSON line (row count, days, rollups) followed by the rows in COPY text,
+/// exactly as they will be sent. `.jsonl` files (one JSON call record per line) are what earlier
+/// versions spooled; they are still replayed.
 struct SpoolDirectory: Sendable {
     let path: String
+    let gatewayID: String
 
-    init(path: String) {
+    /// A spool file that cannot be decoded.
+    struct Unreadable: Error {
+        var reason: String
+    }
+
+    private struct Header: Codable {
+        var rows: Int
+        var days: [Int64]
+        var rollups: CallRollups
+    }
+
+    init(path: String, gatewayID: String) {
         self.path = path
+        self.gatewayID = gatewayID
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
     var hasFiles: Bool { !files().isEmpty }
 
     func files() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".batch") || $0.hasSuffix(".jsonl") }.sorted()
     }
 
-    func append(_ records: [CallRecord]) throws {
+    func append(_ batch: CallLogBatch) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        var data = Data()
-        for record in records {
-            data.append(try encoder.encode(record))
-            data.append(0x0A)
-        }
-        let name = String(format: "%020.0f-%08x.jsonl", Date().timeIntervalSince1970 * 1_000_000, UInt32.random(in: 0...UInt32.max))
+        var data = try JSONEncoder().encode(Header(rows: batch.rows, days: batch.days.sorted(), rollups: batch.rollups))
+        data.append(0x0A)
+        batch.text.withUnsafeReadableBytes { data.append(contentsOf: $0) }
+        let name = String(format: "%020.0f-%08x.batch", Date().timeIntervalSince1970 * 1_000_000, UInt32.random(in: 0...UInt32.max))
         let temporary = (path as NSString).appendingPathComponent("." + name + ".tmp")
         try data.write(to: URL(fileURLWithPath: temporary))
         guard rename(temporary, (path as NSString).appendingPathComponent(name)) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 
-    func read(_ file: String) throws -> [CallRecord] {
+    /// The batches of one file. Throws `Unreadable` for a file that can never be replayed.
+    func read(_ file: String) throws -> [CallLogBatch] {
         let data = try Data(contentsOf: URL(fileURLWithPath: (path as NSString).appendingPathComponent(file)))
+        if file.hasSuffix(".jsonl") { return try readRecords(data) }
+        guard let newline = data.firstIndex(of: 0x0A) else { throw Unreadable(reason: "no header line") }
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: data[data.startIndex..<newline])
+        } catch {
+            throw Unreadable(reason: "header: \(error)")
+        }
+        var text = ByteBuffer()
+        text.writeBytes(data[(newline + 1)...])
+        return [CallLogBatch(text: text, rows: header.rows, days: Set(header.days), rollups: header.rollups)]
+    }
+
+    /// Files of earlier versions: one JSON call record per line.
+    private func readRecords(_ data: Data) throws -> [CallLogBatch] {
         let decoder = JSONDecoder()
-        return try data.split(separator: 0x0A).map { try decoder.decode(CallRecord.self, from: Data($0)) }
+        var batches: [CallLogBatch] = []
+        var batch = CallLogBatch()
+        for line in data.split(separator: 0x0A) {
+            let record: SpooledCallRecord
+            do {
+                record = try decoder.decode(SpooledCallRecord.self, from: Data(line))
+            } catch {
+                throw Unreadable(reason: "record: \(error)")
+            }
+            batch.append(record.callRecord, gatewayID: gatewayID)
+            if batch.rows >= CallLogBatch.targetRows {
+                batches.append(batch)
+                batch = CallLogBatch()
+            }
+        }
+        if !batch.isEmpty { batches.append(batch) }
+        return batches
     }
 
     func remove(_ file: String) {
         try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(file))
+    }
+
+    /// Renames a file that cannot be replayed so later files are not blocked by it.
+    func setAside(_ file: String) {
+        let from = (path as NSString).appendingPathComponent(file)
+        _ = rename(from, from + ".unreadable")
+    }
+}
+
+/// The JSON shape of a call record in `.jsonl` spool files of earlier versions.
+private struct SpooledCallRecord: Decodable {
+    var timestamp: Double
+    var requestID: String
+    var tenantID: String?
+    var apiID: String?
+    var versionID: String?
+    var applicationID: String?
+    var subscriptionID: UUID?
+    var keyPrefix: String?
+    var method: String
+    var path: String
+    var status: Int
+    var upstreamTarget: String?
+    var attempts: Int
+    var bytesIn: Int64
+    var bytesOut: Int64
+    var totalMs: Double
+    var upstreamMs: Double?
+    var clientIP: String?
+    var userAgent: String?
+    var errorKind: String?
+
+    var callRecord: CallRecord {
+        CallRecord(
+            timestamp: timestamp, requestID: requestID, tenantID: tenantID, apiID: apiID, versionID: versionID, applicationID: applicationID,
+            subscriptionID: subscriptionID, keyPrefix: keyPrefix, method: ByteBuffer(string: method), path: ByteBuffer(string: path), status: status,
+            upstreamTarget: upstreamTarget, attempts: attempts, bytesIn: bytesIn, bytesOut: bytesOut, totalMs: totalMs, upstreamMs: upstreamMs,
+            clientIP: clientIP, userAgent: userAgent.map { ByteBuffer(string: $0) }, errorKind: errorKind)
     }
 }

@@ -29,6 +29,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private let shared: GatewayShared
     private let pool: UpstreamPool
     private let metrics: GatewayMetrics.Shard
+    private let logs: CallLogBuffer.Shard
     private let tls: Bool
     private var context: ChannelHandlerContext!
     private var inbound: ByteBuffer?
@@ -47,10 +48,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var lastKeyDigest: KeyDigest?
     private var readTimerFiresAt: UInt64 = 0
 
-    init(shared: GatewayShared, pool: UpstreamPool, metrics: GatewayMetrics.Shard, tls: Bool) {
+    init(shared: GatewayShared, loop: PoolDirectory.LoopResources, tls: Bool) {
         self.shared = shared
-        self.pool = pool
-        self.metrics = metrics
+        self.pool = loop.pool
+        self.metrics = loop.metrics
+        self.logs = loop.logs
         self.tls = tls
     }
 
@@ -210,10 +212,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             .whenComplete { [context] _ in context?.close(promise: nil) }
         phase = .closed
         metrics.record(api: nil, status: problem.status, seconds: 0)
-        shared.logs.append(
+        logs.append(
             CallRecord(
-                timestamp: Date().timeIntervalSince1970, requestID: requestID, method: "", path: "", status: problem.status, attempts: 0, bytesIn: 0,
-                bytesOut: 0, totalMs: 0, clientIP: clientIP, errorKind: problem.type))
+                timestamp: Date().timeIntervalSince1970, requestID: requestID, method: ByteBuffer(), path: ByteBuffer(), status: problem.status, attempts: 0,
+                bytesIn: 0, bytesOut: 0, totalMs: 0, clientIP: clientIP, errorKind: problem.type))
     }
 
     // MARK: One request
@@ -905,7 +907,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         record.totalMs = Double(end &- exchange.start) / 1_000_000
         if exchange.upstreamStart > 0 { record.upstreamMs = Double((exchange.upstreamHeadAt > 0 ? exchange.upstreamHeadAt : end) &- exchange.upstreamStart) / 1_000_000 }
         record.errorKind = errorKind
-        shared.logs.append(record)
+        logs.append(record)
         metrics.record(api: exchange.route?.route.apiID, status: status, seconds: record.totalMs / 1000)
     }
 }
@@ -957,8 +959,8 @@ final class Exchange {
         traceparent = head.value(head.traceparent).flatMap { Self.isValidTraceparent($0) ? $0 : nil }
             ?? random.traceparent()
         record = CallRecord(
-            timestamp: Date().timeIntervalSince1970, requestID: requestID, method: head.methodString, path: String(head.path.prefix(2048)), status: 0,
-            attempts: 0, bytesIn: 0, bytesOut: 0, totalMs: 0, clientIP: clientIP, userAgent: head.value(head.userAgent).map { String($0.prefix(512)) })
+            timestamp: Date().timeIntervalSince1970, requestID: requestID, method: head.slice(head.method), path: head.slice(head.target.lowerBound..<head.pathEnd),
+            status: 0, attempts: 0, bytesIn: 0, bytesOut: 0, totalMs: 0, clientIP: clientIP, userAgent: head.userAgent.map { head.slice(head.headers[$0].value) })
     }
 
     var canRetainBody: Bool { requestFramer.bodyBytes <= Self.retainLimit && head.isIdempotent }

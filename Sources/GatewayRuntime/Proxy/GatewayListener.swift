@@ -31,12 +31,12 @@ struct GatewayListener: Service {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let (pool, shard) = shared.pools.pool(for: channel.eventLoop)
+                    let loop = shared.pools.resources(for: channel.eventLoop)
                     if let tlsContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        ClientConnectionHandler(shared: shared, pool: pool, metrics: shard, tls: tlsContext != nil))
+                        ClientConnectionHandler(shared: shared, loop: loop, tls: tlsContext != nil))
                     connections.add(channel)
                     channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 }

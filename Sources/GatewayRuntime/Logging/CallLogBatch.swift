@@ -1,0 +1,48 @@
+import NIOCore
+import Foundation
+
+/// Call records ready for `COPY call_logs FROM STDIN`: their rows already in COPY text, the days
+/// they fall on (for partitions) and their per-minute rollups. Rows are formatted when a call
+/// ends, on its event loop, so the writer only hands bytes to PostgreSQL and the request path
+/// keeps no per-call objects alive.
+struct CallLogBatch {
+    private(set) var text = ByteBuffer()
+    private(set) var rows = 0
+    private(set) var days: Set<Int64> = []
+    private(set) var rollups = CallRollups()
+    private var lastDay: Int64 = .min
+
+    /// Rows per batch before a new one starts (one COPY and one transaction each).
+    static let targetRows = 5_000
+
+    init() {}
+
+    init(text: ByteBuffer, rows: Int, days: Set<Int64>, rollups: CallRollups) {
+        self.text = text
+        self.rows = rows
+        self.days = days
+        self.rollups = rollups
+    }
+
+    var isEmpty: Bool { rows == 0 }
+
+    mutating func append(_ record: CallRecord, gatewayID: String) {
+        if rows == 0 { text.reserveCapacity(Self.targetRows * 320) }
+        CopyText.append(record, gatewayID: gatewayID, to: &text)
+        rows += 1
+        let day = Int64(record.timestamp.rounded(.down)) / 86_400
+        if day != lastDay {
+            days.insert(day)
+            lastDay = day
+        }
+        rollups.add(record)
+    }
+
+    mutating func merge(_ other: CallLogBatch) {
+        var bytes = other.text
+        text.writeBuffer(&bytes)
+        rows += other.rows
+        days.formUnion(other.days)
+        rollups.merge(other.rollups)
+    }
+}
