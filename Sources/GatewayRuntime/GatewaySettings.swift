@@ -36,8 +36,12 @@ struct GatewaySettings: Sendable {
     /// `portico.gateway.rollup.retention.days` (default 400): hourly analytics rollups older than this
     /// are deleted (per-minute rollups are kept 8 days).
     var rollupRetentionDays: Int
-    /// `portico.gateway.log.buffer` (default 200000): call records held in memory before dropping (counted).
+    /// `portico.gateway.log.buffer` (default 200000): call records each event loop holds in memory
+    /// before dropping (counted).
     var logBufferCapacity: Int
+    /// `portico.gateway.log.flush.ms` (default 200): how often buffered call records are written
+    /// (one COPY per interval; shorter spreads the database's work more evenly).
+    var logFlushMs: Int
     /// `portico.gateway.quota.flush.ms` (default 2000): how often quota usage is written to PostgreSQL.
     var quotaFlushMs: Int
     /// `portico.gateway.shutdown.grace.seconds` (default 10): how long in-flight requests may finish.
@@ -63,6 +67,7 @@ struct GatewaySettings: Sendable {
         logRetentionDays = reader.int(forKey: "portico.gateway.log.retention.days", default: 30)
         rollupRetentionDays = reader.int(forKey: "portico.gateway.rollup.retention.days", default: 400)
         logBufferCapacity = reader.int(forKey: "portico.gateway.log.buffer", default: 200_000)
+        logFlushMs = max(10, reader.int(forKey: "portico.gateway.log.flush.ms", default: 200))
         quotaFlushMs = reader.int(forKey: "portico.gateway.quota.flush.ms", default: 2000)
         shutdownGraceSeconds = reader.int(forKey: "portico.gateway.shutdown.grace.seconds", default: 10)
         gatewayID = reader.string(forKey: "portico.gateway.id", default: ProcessInfo.processInfo.hostName)

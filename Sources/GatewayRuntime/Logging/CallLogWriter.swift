@@ -16,7 +16,7 @@ struct CallLogWriter: Service {
     let client: PostgresClient
     let spool: SpoolDirectory
     let logger: Logger
-    let interval: Duration = .milliseconds(200)
+    var interval: Duration { .milliseconds(Int64(shared.settings.logFlushMs)) }
 
     func run() async throws {
         var state = WriterState(spoolMayHaveFiles: spool.hasFiles)
@@ -30,13 +30,13 @@ struct CallLogWriter: Service {
             }
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let started = ContinuousClock.now
-                await writeAvailable(&state)
+                await writeAvailable(&state, untilEmpty: false)
                 try? await Task.sleep(until: started + interval)
             }
             group.cancelAll()
         }
         // Final flush: whatever is still buffered goes to the database or the spool.
-        await writeAvailable(&state)
+        await writeAvailable(&state, untilEmpty: true)
     }
 
     struct WriterState {
@@ -45,8 +45,11 @@ struct CallLogWriter: Service {
         var spoolMayHaveFiles: Bool
     }
 
-    /// Writes everything buffered (batch by batch), replaying the spool first when it has data.
-    func writeAvailable(_ state: inout WriterState) async {
+    /// Writes what is buffered, batch by batch, replaying the spool first when it has data.
+    /// Unless `untilEmpty`, it stops after a batch that was not full: records keep arriving while
+    /// a batch is written, and chasing them would send a tiny COPY per few milliseconds instead
+    /// of one per interval (measured: 200 transactions a second instead of 5 at 20k requests/s).
+    func writeAvailable(_ state: inout WriterState, untilEmpty: Bool) async {
         if state.spoolMayHaveFiles {
             guard await replaySpool(knownPartitions: &state.knownPartitions) else {
                 spoolBuffered(&state)
@@ -58,6 +61,7 @@ struct CallLogWriter: Service {
             do {
                 try await insert(batch, knownPartitions: &state.knownPartitions)
                 shared.metrics.logsWritten.wrappingIncrement(by: batch.rows, ordering: .relaxed)
+                if !untilEmpty && batch.rows < CallLogBatch.targetRows { return }
             } catch {
                 logger.warning("Call logs cannot be written; spooling to disk", metadata: ["error": "\(String(describing: error))"])
                 spoolBatch(batch, &state)
@@ -112,7 +116,7 @@ struct CallLogWriter: Service {
         let logger = logger
         for day in batch.days where !knownPartitions.contains(day) {
             let date = Date(timeIntervalSince1970: TimeInterval(day * 86_400))
-            try await withDeadline(.seconds(3)) {
+            _ = try await withDeadline(.seconds(3)) {
                 try await client.query("SELECT portico_ensure_call_log_partition(\(date)::date)", logger: logger)
             }
             knownPartitions.insert(day)
@@ -162,131 +166,3 @@ struct CallLogWriter: Service {
     }
 }
 
-/// Rows of `COPY … FROM STDIN` (text format): tab-separated, `\N` for NULL, backslash escapes.
-/// Written byte by byte into one buffer without intermediate strings: the log writer shares the
-/// gateway's CPU with request handling.
-enum CopyText {
-    static let columns = [
-        "ts", "request_id", "tenant_id", "api_id", "api_version_id", "application_id", "subscription_id", "key_prefix", "method", "path",
-        "status", "upstream_target", "attempts", "bytes_in", "bytes_out", "total_ms", "upstream_ms", "client_ip", "user_agent", "error_kind",
-        "gateway_id",
-    ]
-
-    static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer) {
-        timestamp(r.timestamp, &buffer)
-        field(r.requestID, &buffer)
-        field(r.tenantID, &buffer)
-        field(r.apiID, &buffer)
-        field(r.versionID, &buffer)
-        field(r.applicationID, &buffer)
-        if let subscription = r.subscriptionID {
-            buffer.writeInteger(UInt8(0x09))
-            buffer.writeUUID(subscription)
-        } else {
-            null(&buffer)
-        }
-        field(r.keyPrefix, &buffer)
-        text(r.method, maxCharacters: 64, &buffer)
-        text(r.path, maxCharacters: 2048, &buffer)
-        integer(Int64(r.status), &buffer)
-        field(r.upstreamTarget, &buffer)
-        integer(Int64(r.attempts), &buffer)
-        integer(r.bytesIn, &buffer)
-        integer(r.bytesOut, &buffer)
-        milliseconds(r.totalMs, &buffer)
-        if let upstream = r.upstreamMs { milliseconds(upstream, &buffer) } else { null(&buffer) }
-        field(r.clientIP, &buffer)
-        text(r.userAgent, maxCharacters: 512, &buffer)
-        field(r.errorKind, &buffer)
-        field(gatewayID, &buffer)
-        buffer.writeInteger(UInt8(0x0A))
-    }
-
-    @inline(__always)
-    private static func null(_ buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(0x09))
-        buffer.writeStaticString("\\N")
-    }
-
-    private static func field(_ value: String?, _ buffer: inout ByteBuffer) {
-        guard var text = value else { return null(&buffer) }
-        buffer.writeInteger(UInt8(0x09))
-        text.withUTF8 { bytes in
-            // Most values need no escaping: copy them whole.
-            if !bytes.contains(where: { $0 == 0x5C || $0 < 0x20 }) {
-                buffer.writeBytes(bytes)
-                return
-            }
-            for byte in bytes {
-                switch byte {
-                case 0x5C: buffer.writeStaticString("\\\\")
-                case 0x09: buffer.writeStaticString("\\t")
-                case 0x0A: buffer.writeStaticString("\\n")
-                case 0x0D: buffer.writeStaticString("\\r")
-                case 0x00: continue
-                default: buffer.writeInteger(byte)
-                }
-            }
-        }
-    }
-
-    /// Bytes as the client sent them: copied whole when they are short printable ASCII without
-    /// backslashes (the usual case); otherwise decoded as UTF-8 (invalid sequences replaced, so
-    /// one bad byte cannot fail a whole COPY), cut to `maxCharacters` and escaped.
-    private static func text(_ value: ByteBuffer?, maxCharacters: Int, _ buffer: inout ByteBuffer) {
-        guard let value else { return null(&buffer) }
-        let plain = value.readableBytes <= maxCharacters
-            && value.withUnsafeReadableBytes { bytes in !bytes.contains { $0 < 0x20 || $0 >= 0x7F || $0 == 0x5C } }
-        if plain {
-            buffer.writeInteger(UInt8(0x09))
-            buffer.writeImmutableBuffer(value)
-        } else {
-            let decoded = value.withUnsafeReadableBytes { String(decoding: $0, as: UTF8.self) }
-            field(String(decoded.prefix(maxCharacters)), &buffer)
-        }
-    }
-
-    private static func integer(_ value: Int64, _ buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(0x09))
-        buffer.writeDecimal(value)
-    }
-
-    /// Milliseconds with three decimals.
-    private static func milliseconds(_ value: Double, _ buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(0x09))
-        let micros = Int64((max(0, value) * 1000).rounded())
-        buffer.writeDecimal(micros / 1000)
-        buffer.writeInteger(UInt8(ascii: "."))
-        buffer.writeDecimal(micros % 1000, minimumWidth: 3)
-    }
-
-    /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, which PostgreSQL reads as timestamptz.
-    private static func timestamp(_ seconds: Double, _ buffer: inout ByteBuffer) {
-        let whole = Int64(seconds.rounded(.down))
-        let micros = min(999_999, Int64(((seconds - Double(whole)) * 1_000_000).rounded()))
-        let day = CalendarPeriod.day(unixSeconds: whole)
-        let (y, m, d) = CalendarPeriod.civil(fromDays: day)
-        let s = whole - day * 86_400
-        buffer.writeDecimal(y, minimumWidth: 4)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        buffer.writeDecimal(m, minimumWidth: 2)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        buffer.writeDecimal(d, minimumWidth: 2)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeDecimal(s / 3600, minimumWidth: 2)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        buffer.writeDecimal(s / 60 % 60, minimumWidth: 2)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        buffer.writeDecimal(s % 60, minimumWidth: 2)
-        buffer.writeInteger(UInt8(ascii: "."))
-        buffer.writeDecimal(micros, minimumWidth: 6)
-        buffer.writeStaticString("+00")
-    }
-
-    /// The timestamp text alone (tests).
-    static func timestamp(_ seconds: Double) -> String {
-        var buffer = ByteBuffer()
-        timestamp(seconds, &buffer)
-        return String(buffer: buffer)
-    }
-}

@@ -243,10 +243,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard config.revision > 0 else { return respondLocally(.unavailable()) }
 
         // 1. Route by host and path prefix.
-        let raw = head.raw
-        let pathView = raw.readableBytesView[(raw.readableBytesView.startIndex + head.target.lowerBound)..<(raw.readableBytesView.startIndex + head.pathEnd)]
-        if Self.hasDotSegment(pathView) { return respondLocally(.badRequest("the path contains '.' or '..' segments")) }
-        let route = config.table.lookup(path: pathView, host: config.table.hasHostRoutes ? hostBytes(head) : nil)
+        let host = config.table.hasHostRoutes ? hostBytes(head) : nil
+        let (dotSegment, route) = head.raw.withUnsafeReadableBytes { raw -> (Bool, CompiledRoute?) in
+            let path = UnsafeRawBufferPointer(rebasing: raw[head.target.lowerBound..<head.pathEnd])
+            if Self.hasDotSegment(path) { return (true, nil) }
+            return (false, config.table.lookup(path: path, host: host))
+        }
+        if dotSegment { return respondLocally(.badRequest("the path contains '.' or '..' segments")) }
         guard let route else { return respondLocally(.noRoute()) }
         exchange.route = route
         exchange.record.tenantID = route.tenantIDString
@@ -347,10 +350,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Rejects `.` and `..` segments (also percent-encoded): after prefix stripping they could
     /// climb out of the upstream's base path.
-    static func hasDotSegment(_ path: ByteBufferView) -> Bool {
+    static func hasDotSegment<Path: RandomAccessCollection>(_ path: Path) -> Bool where Path.Element == UInt8, Path.Index == Int {
         var segmentStart = path.startIndex
         var index = path.startIndex
-        func isDots(_ segment: ByteBufferView.SubSequence) -> Bool {
+        func isDots(_ segment: Path.SubSequence) -> Bool {
             var dots = 0
             var i = segment.startIndex
             while i < segment.endIndex {
@@ -437,71 +440,77 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func writeUpstreamHead(_ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, into buffer: inout ByteBuffer) {
         let head = exchange.head
+        let prefix = route.targetPathPrefixes[targetIndex]
+        // The client's head at most twice (its host and forwarded-for reappear), plus what the gateway adds.
+        let maximum = 2 * head.raw.readableBytes + prefix.utf8.count + target.hostHeader.utf8.count + 2 * clientIP.utf8.count
+            + exchange.requestID.utf8.count + exchange.traceparent.utf8.count + 256
         // Everything taken from the client's head is copied through one pointer: no views or
         // slices (each a reference count round trip) per header.
         head.raw.withUnsafeReadableBytes { raw in
-            func copy(_ range: Range<Int>) { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[range])) }
-            copy(head.method)
-            buffer.writeInteger(UInt8(0x20))
-            buffer.writeString(route.targetPathPrefixes[targetIndex])
-            let targetStart = head.target.lowerBound
-            if route.route.routing.stripPrefix {
-                let rest = targetStart + route.basePath.count
-                if rest >= head.target.upperBound || raw[rest] == 0x3F { buffer.writeInteger(UInt8(0x2F)) }
-                if rest < head.target.upperBound { copy(rest..<head.target.upperBound) }
-            } else {
-                copy(head.target)
+            buffer.writeRaw(maximumBytes: maximum) { out in
+                func copy(_ range: Range<Int>) { out.bytes(UnsafeRawBufferPointer(rebasing: raw[range])) }
+                copy(head.method)
+                out.byte(0x20)
+                out.string(prefix)
+                let targetStart = head.target.lowerBound
+                if route.route.routing.stripPrefix {
+                    let rest = targetStart + route.basePath.count
+                    if rest >= head.target.upperBound || raw[rest] == 0x3F { out.byte(0x2F) }
+                    if rest < head.target.upperBound { copy(rest..<head.target.upperBound) }
+                } else {
+                    copy(head.target)
+                }
+                out.staticString(" HTTP/1.1\r\nHost: ")
+                out.string(target.hostHeader)
+                out.staticString("\r\n")
+                for field in head.headers where field.kind == .passThrough {
+                    copy(field.name)
+                    out.staticString(": ")
+                    copy(field.value)
+                    out.staticString("\r\n")
+                }
+                out.staticString("X-Forwarded-For: ")
+                if let index = head.forwardedFor, !head.headers[index].value.isEmpty {
+                    copy(head.headers[index].value)
+                    out.staticString(", ")
+                }
+                out.string(clientIP)
+                out.staticString(tls ? "\r\nX-Forwarded-Proto: https" : "\r\nX-Forwarded-Proto: http")
+                let host = head.host.map { head.headers[$0].value }
+                if let host, !host.isEmpty {
+                    out.staticString("\r\nX-Forwarded-Host: ")
+                    copy(host)
+                }
+                out.staticString("\r\nForwarded: for=")
+                if clientIPIsV6 {
+                    out.staticString("\"[")
+                    out.string(clientIP)
+                    out.staticString("]\"")
+                } else {
+                    out.string(clientIP)
+                }
+                if let host, !host.isEmpty, !raw[host].contains(0x22) {
+                    out.staticString(";host=\"")
+                    copy(host)
+                    out.staticString("\"")
+                }
+                out.staticString(tls ? ";proto=https" : ";proto=http")
+                out.staticString("\r\nX-Request-Id: ")
+                out.string(exchange.requestID)
+                out.staticString("\r\ntraceparent: ")
+                out.string(exchange.traceparent)
+                out.staticString("\r\n")
+                switch exchange.requestFramer.mode {
+                case .chunked: out.staticString("Transfer-Encoding: chunked\r\n")
+                case .length(let length):
+                    out.staticString("Content-Length: ")
+                    out.decimal(length)
+                    out.staticString("\r\n")
+                default: break
+                }
+                out.staticString("\r\n")
             }
-            buffer.writeStaticString(" HTTP/1.1\r\nHost: ")
-            buffer.writeString(target.hostHeader)
-            buffer.writeStaticString("\r\n")
-            for field in head.headers where field.kind == .passThrough {
-                copy(field.name)
-                buffer.writeStaticString(": ")
-                copy(field.value)
-                buffer.writeStaticString("\r\n")
-            }
-            buffer.writeStaticString("X-Forwarded-For: ")
-            if let index = head.forwardedFor, !head.headers[index].value.isEmpty {
-                copy(head.headers[index].value)
-                buffer.writeStaticString(", ")
-            }
-            buffer.writeString(clientIP)
-            buffer.writeStaticString(tls ? "\r\nX-Forwarded-Proto: https" : "\r\nX-Forwarded-Proto: http")
-            let host = head.host.map { head.headers[$0].value }
-            if let host, !host.isEmpty {
-                buffer.writeStaticString("\r\nX-Forwarded-Host: ")
-                copy(host)
-            }
-            buffer.writeStaticString("\r\nForwarded: for=")
-            if clientIPIsV6 {
-                buffer.writeStaticString("\"[")
-                buffer.writeString(clientIP)
-                buffer.writeStaticString("]\"")
-            } else {
-                buffer.writeString(clientIP)
-            }
-            if let host, !host.isEmpty, !raw[host].contains(0x22) {
-                buffer.writeStaticString(";host=\"")
-                copy(host)
-                buffer.writeStaticString("\"")
-            }
-            buffer.writeStaticString(tls ? ";proto=https" : ";proto=http")
         }
-        buffer.writeStaticString("\r\nX-Request-Id: ")
-        buffer.writeString(exchange.requestID)
-        buffer.writeStaticString("\r\ntraceparent: ")
-        buffer.writeString(exchange.traceparent)
-        buffer.writeStaticString("\r\n")
-        switch exchange.requestFramer.mode {
-        case .chunked: buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
-        case .length(let length):
-            buffer.writeStaticString("Content-Length: ")
-            buffer.writeDecimal(length)
-            buffer.writeStaticString("\r\n")
-        default: break
-        }
-        buffer.writeStaticString("\r\n")
     }
 
     /// Moves request body bytes from the client buffer to the upstream (or holds them until a
@@ -615,21 +624,22 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             var framer = BodyFramer(mode: head.bodyMode(requestWasHEAD: exchange.head.isHEAD))
             if framer.mode == .untilClose { closeAfterResponse = true }
             if !exchange.requestFramer.isComplete { closeAfterResponse = true }
-            var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 256 + buffer.readableBytes)
+            if shared.draining.load(ordering: .relaxed) { closeAfterResponse = true }
+            var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 256 + route.lifecycleHeaders.count + buffer.readableBytes)
+            let maximum = head.raw.readableBytes + exchange.requestID.utf8.count + route.lifecycleHeaders.count + 192
             head.raw.withUnsafeReadableBytes { raw in
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[0..<head.statusLineEnd]))
-                for line in head.forwardedLines { out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[line])) }
+                out.writeRaw(maximumBytes: maximum) { writer in
+                    writer.bytes(UnsafeRawBufferPointer(rebasing: raw[0..<head.statusLineEnd]))
+                    for line in head.forwardedLines { writer.bytes(UnsafeRawBufferPointer(rebasing: raw[line])) }
+                    writer.staticString("X-Request-Id: ")
+                    writer.string(exchange.requestID)
+                    writer.staticString("\r\n")
+                    if let decision = exchange.rateLimit { Self.writeRateLimitHeaders(decision, into: &writer) }
+                    writer.bytes(route.lifecycleHeaders)
+                    if closeAfterResponse { writer.staticString("Connection: close\r\n") }
+                    writer.staticString("\r\n")
+                }
             }
-            out.writeStaticString("X-Request-Id: ")
-            out.writeString(exchange.requestID)
-            out.writeStaticString("\r\n")
-            if let decision = exchange.rateLimit { Self.writeRateLimitHeaders(decision, into: &out) }
-            if !route.lifecycleHeaders.isEmpty { out.writeBytes(route.lifecycleHeaders) }
-            if closeAfterResponse || shared.draining.load(ordering: .relaxed) {
-                closeAfterResponse = true
-                out.writeStaticString("Connection: close\r\n")
-            }
-            out.writeStaticString("\r\n")
             do {
                 let count = try framer.consume(buffer.readableBytesView)
                 if count > 0 {
@@ -863,7 +873,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         var extra: [UInt8] = []
         if let decision = exchange.rateLimit {
             var headers = ByteBuffer()
-            Self.writeRateLimitHeaders(decision, into: &headers)
+            headers.writeRaw(maximumBytes: 128) { Self.writeRateLimitHeaders(decision, into: &$0) }
             extra = Array(headers.readableBytesView)
         }
         if let route = exchange.route, problem.status < 500 || problem.type == "fault-injected" { extra += route.lifecycleHeaders }
@@ -887,14 +897,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         endOfExchange()
     }
 
-    static func writeRateLimitHeaders(_ decision: LimitDecision, into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("RateLimit-Limit: ")
-        buffer.writeDecimal(decision.limit)
-        buffer.writeStaticString("\r\nRateLimit-Remaining: ")
-        buffer.writeDecimal(decision.remaining)
-        buffer.writeStaticString("\r\nRateLimit-Reset: ")
-        buffer.writeDecimal(decision.reset)
-        buffer.writeStaticString("\r\n")
+    /// At most 120 bytes.
+    static func writeRateLimitHeaders(_ decision: LimitDecision, into out: inout RawByteWriter) {
+        out.staticString("RateLimit-Limit: ")
+        out.decimal(decision.limit)
+        out.staticString("\r\nRateLimit-Remaining: ")
+        out.decimal(decision.remaining)
+        out.staticString("\r\nRateLimit-Reset: ")
+        out.decimal(decision.reset)
+        out.staticString("\r\n")
     }
 
     private func finishRecord(_ exchange: Exchange, status: Int, errorKind: String?) {

@@ -12,7 +12,9 @@ final class UpstreamPool {
     let maxIdlePerTarget: Int
     let idleTimeout: TimeAmount
     let tlsContext: NIOSSLContext?
-    private var idle: [String: [UpstreamConnection]] = [:]
+    /// Idle connections by target identity (targets live as long as the registry, which keeps
+    /// every target it made; hashing an identity is cheaper than hashing the "host:port" key).
+    private var idle: [ObjectIdentifier: [UpstreamConnection]] = [:]
 
     init(eventLoop: any EventLoop, maxIdlePerTarget: Int = 256, idleTimeout: TimeAmount = .seconds(55), tlsContext: NIOSSLContext?) {
         self.eventLoop = eventLoop
@@ -23,7 +25,7 @@ final class UpstreamPool {
 
     /// The most recently used idle connection that is still open.
     func takeIdle(_ target: UpstreamTarget) -> UpstreamConnection? {
-        while let connection = idle[target.key]?.popLast() {
+        while let connection = idle[ObjectIdentifier(target)]?.popLast() {
             if connection.channel.isActive && connection.idleSince + idleTimeout > .now() { return connection }
             connection.channel.close(promise: nil)
         }
@@ -34,15 +36,16 @@ final class UpstreamPool {
         connection.owner = nil
         connection.idleSince = .now()
         guard connection.channel.isActive else { return }
-        if idle[connection.target.key, default: []].count < maxIdlePerTarget {
-            idle[connection.target.key, default: []].append(connection)
+        let key = ObjectIdentifier(connection.target)
+        if idle[key, default: []].count < maxIdlePerTarget {
+            idle[key, default: []].append(connection)
         } else {
             connection.channel.close(promise: nil)
         }
     }
 
     func forget(_ connection: UpstreamConnection) {
-        idle[connection.target.key]?.removeAll { $0 === connection }
+        idle[ObjectIdentifier(connection.target)]?.removeAll { $0 === connection }
     }
 
     /// Opens a connection (TLS for https targets) on this event loop.

@@ -21,12 +21,12 @@ struct RouteTable: Sendable {
     }
 
     /// The route for `path` (without query) and the request's host (lower-cased, without port).
-    func lookup(path: ByteBufferView, host: ArraySlice<UInt8>?) -> CompiledRoute? {
+    func lookup<Path: RandomAccessCollection>(path: Path, host: ArraySlice<UInt8>?) -> CompiledRoute? where Path.Element == UInt8, Path.Index == Int {
         if hasHostRoutes, let host, let route = find(path: path, host: host) { return route }
         return find(path: path, host: nil)
     }
 
-    private func find(path: ByteBufferView, host: ArraySlice<UInt8>?) -> CompiledRoute? {
+    private func find<Path: RandomAccessCollection>(path: Path, host: ArraySlice<UInt8>?) -> CompiledRoute? where Path.Element == UInt8, Path.Index == Int {
         let seed = host.map { Self.hashBytes($0, seed: Self.offset) ^ 0x9e37_79b9_7f4a_7c15 } ?? Self.offset
         // Hashes of prefixes ending just before each "/" (and of the whole path); at most 32 levels.
         return withUnsafeTemporaryAllocation(of: (UInt64, Int).self, capacity: 33) { boundaries -> CompiledRoute? in

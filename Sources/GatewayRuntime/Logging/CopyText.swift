@@ -1,0 +1,179 @@
+import NIOCore
+import Foundation
+
+/// Rows of `COPY … FROM STDIN` (text format): tab-separated, `\N` for NULL, backslash escapes.
+///
+/// A row is written through one raw pointer into space reserved once: it is formatted on the
+/// event loop as each call ends, and going through `ByteBuffer`'s writing methods field by
+/// field (each with its own uniqueness, capacity and exclusivity checks) made this the largest
+/// single item of the request path.
+enum CopyText {
+    static let columns = [
+        "ts", "request_id", "tenant_id", "api_id", "api_version_id", "application_id", "subscription_id", "key_prefix", "method", "path",
+        "status", "upstream_target", "attempts", "bytes_in", "bytes_out", "total_ms", "upstream_ms", "client_ip", "user_agent", "error_kind",
+        "gateway_id",
+    ]
+
+    static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer) {
+        let method = RequestText(r.method, maxCharacters: 64)
+        let path = RequestText(r.path, maxCharacters: 2048)
+        let userAgent = r.userAgent.map { RequestText($0, maxCharacters: 512) }
+        // Every text may double when escaped; numbers, the timestamp, the UUID and tabs fit in the rest.
+        let textBytes =
+            r.requestID.utf8.count + (r.tenantID?.utf8.count ?? 0) + (r.apiID?.utf8.count ?? 0) + (r.versionID?.utf8.count ?? 0)
+            + (r.applicationID?.utf8.count ?? 0) + (r.keyPrefix?.utf8.count ?? 0) + method.byteCount + path.byteCount
+            + (r.upstreamTarget?.utf8.count ?? 0) + (r.clientIP?.utf8.count ?? 0) + (userAgent?.byteCount ?? 0) + (r.errorKind?.utf8.count ?? 0)
+            + gatewayID.utf8.count
+        buffer.writeRaw(maximumBytes: 512 + 2 * textBytes) { row in
+            row.timestamp(r.timestamp)
+            row.field(r.requestID)
+            row.field(r.tenantID)
+            row.field(r.apiID)
+            row.field(r.versionID)
+            row.field(r.applicationID)
+            if let subscription = r.subscriptionID {
+                row.tab()
+                row.uuid(subscription)
+            } else {
+                row.null()
+            }
+            row.field(r.keyPrefix)
+            row.field(method)
+            row.field(path)
+            row.integer(Int64(r.status))
+            row.field(r.upstreamTarget)
+            row.integer(Int64(r.attempts))
+            row.integer(r.bytesIn)
+            row.integer(r.bytesOut)
+            row.milliseconds(r.totalMs)
+            if let upstream = r.upstreamMs { row.milliseconds(upstream) } else { row.null() }
+            row.field(r.clientIP)
+            if let userAgent { row.field(userAgent) } else { row.null() }
+            row.field(r.errorKind)
+            row.field(gatewayID)
+            row.byte(0x0A)
+        }
+    }
+
+    /// The timestamp text alone (tests).
+    static func timestamp(_ seconds: Double) -> String {
+        var buffer = ByteBuffer()
+        buffer.writeRaw(maximumBytes: 64) { $0.timestamp(seconds) }
+        return String(buffer: buffer)
+    }
+
+    /// Method, path or user agent as the client sent them: kept as bytes when they are short
+    /// printable ASCII (the usual case); otherwise decoded as UTF-8 with invalid sequences
+    /// replaced (one bad byte must not fail a whole COPY) and cut to `maxCharacters`.
+    enum RequestText {
+        case plain(ByteBuffer)
+        case decoded(String)
+
+        init(_ bytes: ByteBuffer, maxCharacters: Int) {
+            let plain = bytes.readableBytes <= maxCharacters
+                && bytes.withUnsafeReadableBytes { raw in !raw.contains { $0 < 0x20 || $0 >= 0x7F || $0 == 0x5C } }
+            if plain {
+                self = .plain(bytes)
+            } else {
+                let text = bytes.withUnsafeReadableBytes { String(decoding: $0, as: UTF8.self) }
+                self = .decoded(String(text.prefix(maxCharacters)))
+            }
+        }
+
+        var byteCount: Int {
+            switch self {
+            case .plain(let bytes): bytes.readableBytes
+            case .decoded(let text): text.utf8.count
+            }
+        }
+    }
+}
+
+/// The COPY text pieces of a row.
+extension RawByteWriter {
+    mutating func tab() { byte(0x09) }
+
+    mutating func null() {
+        byte(0x09)
+        byte(0x5C)
+        byte(0x4E)
+    }
+
+    mutating func field(_ value: String?) {
+        guard let value else { return null() }
+        tab()
+        text(value)
+    }
+
+    mutating func field(_ value: CopyText.RequestText) {
+        tab()
+        switch value {
+        case .plain(let bytes): bytes.withUnsafeReadableBytes { escaped($0) }
+        case .decoded(let value): text(value)
+        }
+    }
+
+    private mutating func text(_ value: String) {
+        if value.utf8.withContiguousStorageIfAvailable({ escaped(UnsafeRawBufferPointer($0)) }) == nil {
+            Array(value.utf8).withUnsafeBytes { escaped($0) }
+        }
+    }
+
+    /// Copies `bytes` whole when nothing needs escaping, else byte by byte with escapes (NUL,
+    /// which COPY cannot carry, is dropped).
+    private mutating func escaped(_ bytes: UnsafeRawBufferPointer) {
+        if !bytes.contains(where: { $0 == 0x5C || $0 < 0x20 }) {
+            self.bytes(bytes)
+            return
+        }
+        for value in bytes {
+            switch value {
+            case 0x5C: byte(0x5C); byte(0x5C)
+            case 0x09: byte(0x5C); byte(UInt8(ascii: "t"))
+            case 0x0A: byte(0x5C); byte(UInt8(ascii: "n"))
+            case 0x0D: byte(0x5C); byte(UInt8(ascii: "r"))
+            case 0x00: continue
+            default: byte(value)
+            }
+        }
+    }
+
+    mutating func integer(_ value: Int64) {
+        tab()
+        decimal(value)
+    }
+
+    /// Milliseconds with three decimals.
+    mutating func milliseconds(_ value: Double) {
+        tab()
+        let micros = Int64((max(0, value) * 1000).rounded())
+        decimal(micros / 1000)
+        byte(UInt8(ascii: "."))
+        decimal(micros % 1000, minimumWidth: 3)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, which PostgreSQL reads as timestamptz.
+    mutating func timestamp(_ seconds: Double) {
+        let whole = Int64(seconds.rounded(.down))
+        let micros = min(999_999, Int64(((seconds - Double(whole)) * 1_000_000).rounded()))
+        let day = CalendarPeriod.day(unixSeconds: whole)
+        let (y, m, d) = CalendarPeriod.civil(fromDays: day)
+        let s = whole - day * 86_400
+        decimal(y, minimumWidth: 4)
+        byte(UInt8(ascii: "-"))
+        decimal(m, minimumWidth: 2)
+        byte(UInt8(ascii: "-"))
+        decimal(d, minimumWidth: 2)
+        byte(UInt8(ascii: " "))
+        decimal(s / 3600, minimumWidth: 2)
+        byte(UInt8(ascii: ":"))
+        decimal(s / 60 % 60, minimumWidth: 2)
+        byte(UInt8(ascii: ":"))
+        decimal(s % 60, minimumWidth: 2)
+        byte(UInt8(ascii: "."))
+        decimal(micros, minimumWidth: 6)
+        byte(UInt8(ascii: "+"))
+        byte(UInt8(ascii: "0"))
+        byte(UInt8(ascii: "0"))
+    }
+}
