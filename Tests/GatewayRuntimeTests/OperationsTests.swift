@@ -23,6 +23,20 @@ import Testing
         }
     }
 
+    @Test func requestCountsByAPIAndStatusAddUpAcrossRunsOfTheSameKey() {
+        let metrics = GatewayMetrics()
+        let shard = metrics.makeShard()
+        let api = UUID()
+        for status in [200, 200, 401, 200, 200, 200] { shard.record(api: api, status: status, seconds: 0.001) }
+        shard.record(api: nil, status: 404, seconds: 0.001)
+        let text = metrics.render(logBuffer: CallLogBuffer(capacity: 1, gatewayID: "gw"), targets: [])
+        let id = api.uuidString.lowercased()
+        #expect(text.contains("portico_gateway_requests_total{api=\"\(id)\",status=\"200\"} 5\n"))
+        #expect(text.contains("portico_gateway_requests_total{api=\"\(id)\",status=\"401\"} 1\n"))
+        #expect(text.contains("portico_gateway_requests_total{api=\"\",status=\"404\"} 1\n"))
+        #expect(text.contains("portico_gateway_request_duration_seconds_count 7\n"))
+    }
+
     @Test func a100MegabyteUploadStreamsThroughWithBoundedMemory() async throws {
         try await GatewayHarness.run { h in
             let connection = try RawHTTPConnection(port: h.port, timeoutSeconds: 60)

@@ -17,17 +17,35 @@ final class GatewayMetrics: Sendable {
 
         struct State {
             var requests: [Key: Int] = [:]
+            /// Consecutive requests with the same API and status are counted here and folded into
+            /// `requests` when another key comes (one comparison instead of a hash per request).
+            var recentKey: Key?
+            var recentCount = 0
             var latencyCounts = [Int](repeating: 0, count: GatewayMetrics.latencyBuckets.count + 1)
             var latencySum: Double = 0
             var latencyCount = 0
             var upstreamErrors: [String: Int] = [:]
+
+            var allRequests: [Key: Int] {
+                guard let recentKey else { return requests }
+                var all = requests
+                all[recentKey, default: 0] += recentCount
+                return all
+            }
         }
 
         let state = NIOLockedValueBox(State())
 
         func record(api: UUID?, status: Int, seconds: Double) {
+            let key = Key(api: api, status: status)
             state.withLockedValue { state in
-                state.requests[Key(api: api, status: status), default: 0] += 1
+                if state.recentKey == key {
+                    state.recentCount += 1
+                } else {
+                    if let recent = state.recentKey { state.requests[recent, default: 0] += state.recentCount }
+                    state.recentKey = key
+                    state.recentCount = 1
+                }
                 var bucket = 0
                 while bucket < GatewayMetrics.latencyBuckets.count, seconds > GatewayMetrics.latencyBuckets[bucket] { bucket += 1 }
                 state.latencyCounts[bucket] += 1
@@ -66,7 +84,7 @@ final class GatewayMetrics: Sendable {
         var upstreamErrors: [String: Int] = [:]
         for shard in shards.withLockedValue({ $0 }) {
             shard.state.withLockedValue { state in
-                requests.merge(state.requests, uniquingKeysWith: +)
+                requests.merge(state.allRequests, uniquingKeysWith: +)
                 for index in counts.indices { counts[index] += state.latencyCounts[index] }
                 sum += state.latencySum
                 total += state.latencyCount

@@ -318,9 +318,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// SHA-256 of the key, remembered for the connection: a keep-alive client sends the same key
     /// with every request, and comparing ~50 bytes is far cheaper than hashing them.
     private func digest(of key: ByteBufferView) -> KeyDigest {
-        if let lastKeyDigest, key.elementsEqual(lastKey) { return lastKeyDigest }
-        let digest = KeyDigest(key.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) } ?? SHA256.hash(data: Array(key)))
-        lastKey = Array(key)
+        let digest = key.withContiguousStorageIfAvailable { bytes -> KeyDigest in
+            if let lastKeyDigest, !bytes.isEmpty, bytes.count == lastKey.count,
+                lastKey.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
+            {
+                return lastKeyDigest
+            }
+            lastKey = Array(bytes)
+            return KeyDigest(SHA256.hash(data: UnsafeRawBufferPointer(bytes)))
+        } ?? KeyDigest(SHA256.hash(data: Array(key)))
         lastKeyDigest = digest
         return digest
     }
@@ -395,7 +401,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             return respondLocally(exchange.attempts == 0 ? .noHealthyUpstream() : (exchange.lastFailure == .timeout ? .gatewayTimeout() : .badGateway()))
         }
         let target = route.balancer.targets[index]
-        exchange.tried.append(index)
+        exchange.tried.insert(index)
         exchange.targetIndex = index
         exchange.target = target
         exchange.attempts += 1
@@ -922,18 +928,22 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         out.staticString("\r\n")
     }
 
+    /// Completes the exchange's record in place (a copy would retain and release each of its
+    /// strings) and hands it to this loop's log shard.
     private func finishRecord(_ exchange: Exchange, status: Int, errorKind: String?) {
         let end = NIODeadline.now().uptimeNanoseconds
-        var record = exchange.record
-        record.status = status
-        record.attempts = exchange.attempts
-        record.bytesIn = exchange.bytesIn
-        record.bytesOut = exchange.bytesOut
-        record.totalMs = Double(end &- exchange.start) / 1_000_000
-        if exchange.upstreamStart > 0 { record.upstreamMs = Double((exchange.upstreamHeadAt > 0 ? exchange.upstreamHeadAt : end) &- exchange.upstreamStart) / 1_000_000 }
-        record.errorKind = errorKind
-        logs.append(record)
-        metrics.record(api: exchange.route?.route.apiID, status: status, seconds: record.totalMs / 1000)
+        let totalMs = Double(end &- exchange.start) / 1_000_000
+        exchange.record.status = status
+        exchange.record.attempts = exchange.attempts
+        exchange.record.bytesIn = exchange.bytesIn
+        exchange.record.bytesOut = exchange.bytesOut
+        exchange.record.totalMs = totalMs
+        if exchange.upstreamStart > 0 {
+            exchange.record.upstreamMs = Double((exchange.upstreamHeadAt > 0 ? exchange.upstreamHeadAt : end) &- exchange.upstreamStart) / 1_000_000
+        }
+        exchange.record.errorKind = errorKind
+        logs.append(exchange.record)
+        metrics.record(api: exchange.route?.route.apiID, status: status, seconds: totalMs / 1000)
     }
 }
 
@@ -948,7 +958,7 @@ final class Exchange {
     var requestFramer = BodyFramer(mode: .none)
     /// The limiter's answer, sent back as `RateLimit-*` headers (nil for plans without limits).
     var rateLimit: LimitDecision?
-    var tried: [Int] = []
+    var tried = TargetSet()
     var targetIndex: Int?
     var target: UpstreamTarget?
     var attempts = 0

@@ -31,7 +31,7 @@ final class LoadBalancer: Sendable {
 
     /// The next target, skipping unhealthy ones and those in `excluded` (already tried); nil
     /// when none is left.
-    func pick(clientIP: ArraySlice<UInt8>?, excluded: [Int], now: UInt64) -> Int? {
+    func pick(clientIP: ArraySlice<UInt8>?, excluded: TargetSet, now: UInt64) -> Int? {
         switch algorithm {
         case .roundRobin, .weighted:
             guard !schedule.isEmpty else { return nil }
@@ -70,7 +70,7 @@ final class LoadBalancer: Sendable {
     }
 
     @inline(__always)
-    private func usable(_ index: Int, _ excluded: [Int], _ now: UInt64) -> Bool {
+    private func usable(_ index: Int, _ excluded: TargetSet, _ now: UInt64) -> Bool {
         targets[index].isHealthy(now: now) && !excluded.contains(index)
     }
 
