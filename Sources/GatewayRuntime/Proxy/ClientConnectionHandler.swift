@@ -408,7 +408,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         exchange.attemptOpen = true
         target.inFlight.wrappingIncrement(ordering: .relaxed)
         exchange.record.upstreamTarget = target.key
-        if let connection = pool.takeIdle(target) {
+        if let connection = pool.takeIdle(target, now: .uptimeNanoseconds(now)) {
             attach(connection, to: exchange)
             return
         }
@@ -438,8 +438,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard let connection = exchange.upstream, !exchange.requestSent, let route = exchange.route, let targetIndex = exchange.targetIndex else { return }
         // A chunked body is only forwarded once its first chunk size parsed, so a malformed body never reaches the upstream.
         if exchange.head.chunked && !exchange.requestFramer.sawFirstChunkSize && !exchange.requestFramer.isComplete { return }
-        var buffer = connection.channel.allocator.buffer(capacity: exchange.head.raw.readableBytes + 384 + exchange.pendingBody.readableBytes)
-        writeUpstreamHead(exchange, route: route, targetIndex: targetIndex, target: connection.target, into: &buffer)
+        var buffer = makeUpstreamHead(
+            exchange, route: route, targetIndex: targetIndex, target: connection.target, bodyBytes: exchange.pendingBody.readableBytes,
+            allocator: connection.channel.allocator)
         if exchange.pendingBody.readableBytes > 0 {
             if exchange.retainedBody == nil && exchange.canRetainBody { exchange.retainedBody = exchange.pendingBody }
             buffer.writeBuffer(&exchange.pendingBody)
@@ -452,12 +453,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         armReadTimeout(exchange, now: now)
     }
 
-    private func writeUpstreamHead(_ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, into buffer: inout ByteBuffer) {
+    /// The rebuilt request head, in a buffer with room for `bodyBytes` more.
+    private func makeUpstreamHead(
+        _ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, bodyBytes: Int, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
         let head = exchange.head
         let prefix = route.targetPathPrefixes[targetIndex]
         // The client's head at most twice (its host and forwarded-for reappear), plus what the gateway adds.
         let maximum = 2 * head.raw.readableBytes + prefix.utf8.count + target.hostHeader.utf8.count + 2 * clientIP.utf8.count
             + exchange.requestID.utf8.count + exchange.traceparent.utf8.count + 256
+        // Sized for the reservation, so writing never reallocates.
+        var buffer = allocator.buffer(capacity: maximum + bodyBytes)
         // Everything taken from the client's head is copied through one pointer: no views or
         // slices (each a reference count round trip) per header.
         head.raw.withUnsafeReadableBytes { raw in
@@ -525,6 +531,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 out.staticString("\r\n")
             }
         }
+        return buffer
     }
 
     /// Moves request body bytes from the client buffer to the upstream (or holds them until a
@@ -640,8 +647,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if framer.mode == .untilClose { closeAfterResponse = true }
             if !exchange.requestFramer.isComplete { closeAfterResponse = true }
             if shared.draining.load(ordering: .relaxed) { closeAfterResponse = true }
-            var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 256 + route.lifecycleHeaders.count + buffer.readableBytes)
             let maximum = head.raw.readableBytes + exchange.requestID.utf8.count + route.lifecycleHeaders.count + 192
+            var out = context.channel.allocator.buffer(capacity: maximum + buffer.readableBytes)
             head.raw.withUnsafeReadableBytes { raw in
                 out.writeRaw(maximumBytes: maximum) { writer in
                     writer.bytes(UnsafeRawBufferPointer(rebasing: raw[0..<head.statusLineEnd]))
@@ -849,7 +856,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if let upstream = exchange.upstream {
             exchange.upstream = nil
             if exchange.upstreamKeepAlive && exchange.requestFramer.isComplete {
-                pool.release(upstream)
+                // Idle since its last read (a clock read fewer than asking now).
+                pool.release(upstream, now: .uptimeNanoseconds(exchange.lastUpstreamActivity))
             } else {
                 upstream.owner = nil
                 upstream.channel.close(promise: nil)

@@ -24,17 +24,18 @@ final class UpstreamPool {
     }
 
     /// The most recently used idle connection that is still open.
-    func takeIdle(_ target: UpstreamTarget) -> UpstreamConnection? {
+    /// `now`: the caller's reading of `NIODeadline.now()` (saves a clock read per request).
+    func takeIdle(_ target: UpstreamTarget, now: NIODeadline = .now()) -> UpstreamConnection? {
         while let connection = idle[ObjectIdentifier(target)]?.popLast() {
-            if connection.channel.isActive && connection.idleSince + idleTimeout > .now() { return connection }
+            if connection.channel.isActive && connection.idleSince + idleTimeout > now { return connection }
             connection.channel.close(promise: nil)
         }
         return nil
     }
 
-    func release(_ connection: UpstreamConnection) {
+    func release(_ connection: UpstreamConnection, now: NIODeadline = .now()) {
         connection.owner = nil
-        connection.idleSince = .now()
+        connection.idleSince = now
         guard connection.channel.isActive else { return }
         let key = ObjectIdentifier(connection.target)
         if idle[key, default: []].count < maxIdlePerTarget {
