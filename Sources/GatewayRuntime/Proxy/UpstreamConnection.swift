@@ -13,6 +13,9 @@ final class UpstreamConnection {
     var idleSince: NIODeadline = .now()
     /// Requests served on this connection (a reused connection may have been closed by the peer).
     var uses = 0
+    /// Set when the channel became inactive. Read instead of `channel.isActive`, which goes
+    /// through the channel's lifecycle state (retains and releases) twice per request.
+    var closed = false
     /// Whether the channel reads on its own (off while the client cannot take more bytes).
     private(set) var autoRead = true
 
@@ -58,6 +61,7 @@ final class UpstreamHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         guard let connection else { return }
+        connection.closed = true
         if let owner = connection.owner {
             owner.upstreamClosed(connection)
         } else {

@@ -27,7 +27,7 @@ final class UpstreamPool {
     /// `now`: the caller's reading of `NIODeadline.now()` (saves a clock read per request).
     func takeIdle(_ target: UpstreamTarget, now: NIODeadline = .now()) -> UpstreamConnection? {
         while let connection = idle[ObjectIdentifier(target)]?.popLast() {
-            if connection.channel.isActive && connection.idleSince + idleTimeout > now { return connection }
+            if !connection.closed && connection.idleSince + idleTimeout > now { return connection }
             connection.channel.close(promise: nil)
         }
         return nil
@@ -36,7 +36,7 @@ final class UpstreamPool {
     func release(_ connection: UpstreamConnection, now: NIODeadline = .now()) {
         connection.owner = nil
         connection.idleSince = now
-        guard connection.channel.isActive else { return }
+        guard !connection.closed else { return }
         let key = ObjectIdentifier(connection.target)
         if idle[key, default: []].count < maxIdlePerTarget {
             idle[key, default: []].append(connection)
