@@ -3,6 +3,8 @@
 #
 #   bench/gateway.sh            one route: nginx proxy_pass vs Portico (key check, subscription
 #                               check, rate limit, call logging on), 3 alternating repeats
+#   HOLD=1 bench/gateway.sh [--scale]   set everything up, then keep it running for profiling (the
+#                               ports and key are written to /tmp/portico-bench-hold)
 #   bench/gateway.sh --scale    10,000 routes and 100,000 keys: memory, throughput against the
 #                               one-route case, and the time from a committed change to it being
 #                               served under traffic (one key revoked; then a route, a key and a
@@ -93,11 +95,19 @@ for _ in $(seq 1 100); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/")" = 200 ] && break; sleep 0.1
 done
 
-measure() {  # label url [header]
+# CPU time (user + system, all threads) a process used, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+PROXY_WORKER=$(pgrep -P "$(cat "$WORK/proxy.pid")" | head -1)
+
+measure() {  # label url [header]: wrk's result plus the proxy's CPU time per request
     local label=$1 url=$2; shift 2
-    local line
+    local line pid before after requests
+    pid=$([ "$label" = nginx ] && echo "$PROXY_WORKER" || echo "$GW_PID")
+    before=$(cpu_ticks "$pid")
     line=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/percentiles.lua "$@" "$url" | grep '^RESULT')
-    echo "$label ${line#RESULT }"
+    after=$(cpu_ticks "$pid")
+    requests=$(echo "$line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+    echo "$label ${line#RESULT } cpu_us=$(awk "BEGIN {printf \"%.1f\", ($after - $before) * 1000000 / $(getconf CLK_TCK) / $requests}")"
 }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
@@ -105,7 +115,7 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PROXY_PORT/" >/dev/null
 taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" >/dev/null
 
-if [ "$MODE" = "--hold" ]; then
+if [ "$MODE" = "--hold" ] || [ "${HOLD:-0}" = 1 ]; then
     # For profiling: leave everything running until interrupted.
     echo "gateway http://127.0.0.1:$GATEWAY_PORT/bench/v1/ key $KEY  nginx http://127.0.0.1:$PROXY_PORT/  admin $ADMIN_PORT  pid $GW_PID"
     echo "$GATEWAY_PORT $KEY $PROXY_PORT $GW_PID" > /tmp/portico-bench-hold
@@ -117,15 +127,18 @@ elif [ "$MODE" != "--scale" ]; then
         measure "nginx" "http://127.0.0.1:$PROXY_PORT/" >> "$RESULTS"
         measure "portico" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" -H "X-API-Key: $KEY" >> "$RESULTS"
     done
-    printf '\n%-8s %10s %9s %9s %7s\n' proxy "req/s" "p50 ms" "p99 ms" non2xx
+    printf '\n%-8s %10s %9s %9s %12s %7s\n' proxy "req/s" "p50 ms" "p99 ms" "CPU µs/req" non2xx
     while read -r name rest; do
-        printf '%-8s %10s %9s %9s %7s\n' "$name" "$(echo "$rest" | field rps)" "$(echo "$rest" | field p50_ms)" "$(echo "$rest" | field p99_ms)" "$(echo "$rest" | field non2xx)"
+        printf '%-8s %10s %9s %9s %12s %7s\n' "$name" "$(echo "$rest" | field rps)" "$(echo "$rest" | field p50_ms)" "$(echo "$rest" | field p99_ms)" \
+            "$(echo "$rest" | field cpu_us)" "$(echo "$rest" | field non2xx)"
     done < "$RESULTS"
     avg() { grep "^$1 " "$RESULTS" | field "$2" | awk '{s+=$1} END {printf "%.2f", s/NR}'; }
     NGINX_RPS=$(avg nginx rps); GW_RPS=$(avg portico rps); NGINX_P99=$(avg nginx p99_ms); GW_P99=$(avg portico p99_ms)
     echo
     echo "mean req/s: nginx $NGINX_RPS, portico $GW_RPS → ratio $(awk "BEGIN {printf \"%.2f\", $GW_RPS / $NGINX_RPS}") (target ≥ 1.00)"
     echo "mean p99:   nginx $NGINX_P99 ms, portico $GW_P99 ms → difference $(awk "BEGIN {printf \"%+.2f\", $GW_P99 - $NGINX_P99}") ms (target ≤ +1 ms)"
+    # CPU per request is steadier than req/s on a VM whose speed drifts: it is what decides throughput on a busy core.
+    echo "mean CPU per request: nginx $(avg nginx cpu_us) µs, portico $(avg portico cpu_us) µs"
     sleep 2
     LOGGED=$(psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -c "SELECT count(*) FROM call_logs WHERE path LIKE '/bench/v1%'")
     DROPPED=$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | sed -n 's/^portico_gateway_call_logs_total{outcome="dropped"} //p')
@@ -140,6 +153,7 @@ else
     echo "$NGINX_STEADY"
     echo "$STEADY"
     echo "ratio to nginx in this run: $(awk "BEGIN {printf \"%.2f\", $(echo "$STEADY" | field rps) / $(echo "$NGINX_STEADY" | field rps)}") (compare with the one-route mode's ratio)"
+    echo "CPU per request: nginx $(echo "$NGINX_STEADY" | field cpu_us) µs, portico $(echo "$STEADY" | field cpu_us) µs (compare with the one-route mode)"
     # Two reloads under traffic, each a real change: one key revoked (the key index is rebuilt, the
     # unchanged routes and subscriptions are reused), then a change to every section (one route's
     # routing, one more key, one subscription suspended): everything is parsed and compiled again.
