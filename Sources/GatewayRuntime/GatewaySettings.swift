@@ -36,8 +36,8 @@ struct GatewaySettings: Sendable {
     /// `portico.gateway.rollup.retention.days` (default 400): hourly analytics rollups older than this
     /// are deleted (per-minute rollups are kept 8 days).
     var rollupRetentionDays: Int
-    /// `portico.gateway.log.buffer` (default 200000): call records each event loop holds in memory
-    /// before dropping (counted).
+    /// `portico.gateway.log.buffer` (default 200000): call records held in memory before dropping
+    /// (counted), in total; each event loop holds its share.
     var logBufferCapacity: Int
     /// `portico.gateway.log.flush.ms` (default 200): how often buffered call records are written
     /// (one COPY per interval; shorter spreads the database's work more evenly).

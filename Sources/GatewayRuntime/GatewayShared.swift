@@ -24,7 +24,9 @@ final class GatewayShared: Sendable {
         self.config = ConfigHolder()
         self.targets = TargetRegistry()
         self.limiters = LimiterRegistry()
-        self.logs = CallLogBuffer(capacity: settings.logBufferCapacity, gatewayID: settings.gatewayID)
+        // The configured capacity is the gateway's total, split evenly across the event loops' shards.
+        self.logs = CallLogBuffer(
+            capacity: max(CallLogBatch.targetRows, settings.logBufferCapacity / max(1, settings.threads)), gatewayID: settings.gatewayID)
         self.metrics = GatewayMetrics()
         self.retryBudget = RetryBudget()
         self.pools = pools

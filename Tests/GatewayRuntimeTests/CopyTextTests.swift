@@ -98,16 +98,80 @@ import Testing
         var buffer = ByteBuffer()
         for value: Int64 in [0, 7, 42, -5, 1_000_000, Int64.max, Int64.min] {
             buffer.clear()
-            buffer.writeDecimal(value)
+            buffer.writeRaw(maximumBytes: 21) { $0.decimal(value) }
             #expect(String(buffer: buffer) == String(value))
         }
         buffer.clear()
-        buffer.writeDecimal(5, minimumWidth: 3)
+        buffer.writeRaw(maximumBytes: 21) { $0.decimal(5, minimumWidth: 3) }
         #expect(String(buffer: buffer) == "005")
         let uuid = UUID()
         buffer.clear()
-        buffer.writeUUID(uuid)
+        buffer.writeRaw(maximumBytes: 36) { $0.uuid(uuid) }
         #expect(String(buffer: buffer) == uuid.uuidString.lowercased())
+    }
+
+    @Test func shardsSealFullBatchesDropBeyondCapacityAndDrainEveryShard() {
+        let logs = CallLogBuffer(capacity: CallLogBatch.targetRows + 10, gatewayID: "gw")
+        let first = logs.makeShard()
+        let second = logs.makeShard()
+        func record(_ index: Int) -> CallRecord {
+            CallRecord(
+                timestamp: 1_000, requestID: "r\(index)", method: ByteBuffer(string: "GET"), path: ByteBuffer(string: "/p"), status: 200, attempts: 1,
+                bytesIn: 0, bytesOut: 0, totalMs: 1)
+        }
+        for index in 0..<(CallLogBatch.targetRows + 20) { first.append(record(index)) }
+        for index in 0..<3 { second.append(record(index)) }
+        // The first shard holds one sealed batch and a current one of 10; 10 more were dropped and counted.
+        #expect(logs.dropped.load(ordering: .relaxed) == 10)
+        #expect(logs.count == CallLogBatch.targetRows + 13)
+        var drained: [Int] = []
+        while let batch = logs.drain() { drained.append(batch.rows) }
+        // A full batch ends a merge early; the rest comes out next, and nothing twice.
+        #expect(drained.reduce(0, +) == CallLogBatch.targetRows + 13)
+        #expect(drained.allSatisfy { $0 < 2 * CallLogBatch.targetRows })
+        #expect(drained.last! < CallLogBatch.targetRows)
+        #expect(logs.count == 0)
+        first.append(record(0))
+        #expect(logs.count == 1)
+    }
+
+    @Test func truncatedSpoolFilesAreRefusedNotReplayed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = SpoolDirectory(path: directory, gatewayID: "gw")
+        var batch = CallLogBatch()
+        for index in 0..<3 {
+            batch.append(
+                CallRecord(
+                    timestamp: 1_000, requestID: "r\(index)", method: ByteBuffer(string: "GET"), path: ByteBuffer(string: "/p"), status: 200,
+                    attempts: 1, bytesIn: 0, bytesOut: 0, totalMs: 1), gatewayID: "gw")
+        }
+        try spool.append(batch)
+        let file = directory + "/" + spool.files()[0]
+        let whole = try Data(contentsOf: URL(fileURLWithPath: file))
+        #expect(try spool.read(spool.files()[0])[0].rows == 3)
+        // Cut in the middle of the last row, then exactly after the second row: both refused.
+        for cut in [whole.count - 5, whole.count - (whole.count - whole.dropLast().lastIndex(of: 0x0A)! - 1)] {
+            try whole.prefix(cut).write(to: URL(fileURLWithPath: file))
+            #expect(throws: SpoolDirectory.Unreadable.self) { try spool.read(spool.files()[0]) }
+        }
+    }
+
+    @Test func responseContentLengthsAreCheckedUnlessChunkedFramesTheBody() throws {
+        func parse(_ text: String) throws(ResponseHeadParser.Failure) -> ResponseHead? {
+            if case .head(let head, _) = try ResponseHeadParser.parse(ByteBuffer(string: text)) { return head }
+            return nil
+        }
+        #expect(try parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n")?.contentLength == 5)
+        #expect(throws: ResponseHeadParser.Failure.self) { try parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n") }
+        #expect(throws: ResponseHeadParser.Failure.self) { try parse("HTTP/1.1 200 OK\r\nContent-Length: 1234567890123456789\r\n\r\n") }
+        #expect(throws: ResponseHeadParser.Failure.self) { try parse("HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n") }
+        let chunked = try parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n")
+        #expect(chunked?.chunked == true)
+        #expect(chunked?.contentLength == nil)
+        #expect(chunked?.forwardedLines.count == 1)  // only Transfer-Encoding goes on
+        #expect(try parse("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")?.connectionClose == true)
+        #expect(try parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n") == nil)  // incomplete
     }
 
     @Test func generatedTraceparentsAreValid() {

@@ -89,14 +89,4 @@ extension ByteBuffer {
             return writer.position
         }
     }
-
-    /// Writes `value` in decimal, left-padded with zeros to `minimumWidth`.
-    mutating func writeDecimal(_ value: Int64, minimumWidth: Int = 1) {
-        writeRaw(maximumBytes: 21 + max(0, minimumWidth)) { $0.decimal(value, minimumWidth: minimumWidth) }
-    }
-
-    /// Writes the lower-case canonical text of a UUID without building a `String`.
-    mutating func writeUUID(_ uuid: UUID) {
-        writeRaw(maximumBytes: 36) { $0.uuid(uuid) }
-    }
 }

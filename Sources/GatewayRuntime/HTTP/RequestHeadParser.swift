@@ -66,15 +66,14 @@ enum RequestHeadParser {
 
     /// `bytes` are the readable bytes of `raw` (request line through the blank line).
     private static func parseHead(_ raw: ByteBuffer, _ bytes: UnsafeRawBufferPointer) throws(Failure) -> RequestHead {
-        let base = 0
-        var position = base
+        var position = 0
         let end = bytes.count - 2  // before the final CRLF
 
         // Request line: method SP request-target SP HTTP-version CRLF
         let methodStart = position
         while position < end, isTokenByte(bytes[position]) { position += 1 }
         guard position > methodStart, position < end, bytes[position] == 0x20 else { throw .badRequest("malformed request line") }
-        let method = (methodStart - base)..<(position - base)
+        let method = (methodStart)..<(position)
         position += 1
         let targetStart = position
         var pathEnd: Int?
@@ -84,7 +83,7 @@ enum RequestHeadParser {
         }
         guard position > targetStart, position < end, bytes[position] == 0x20 else { throw .badRequest("malformed request target") }
         guard bytes[targetStart] == 0x2F else { throw .badRequest("only origin-form request targets are accepted") }
-        let target = (targetStart - base)..<(position - base)
+        let target = (targetStart)..<(position)
         position += 1
         guard position + 8 <= end, bytes[position] == 0x48, bytes[position + 1] == 0x54, bytes[position + 2] == 0x54, bytes[position + 3] == 0x50,
             bytes[position + 4] == 0x2F, bytes[position + 6] == 0x2E
@@ -100,7 +99,7 @@ enum RequestHeadParser {
         position += 2
 
         var head = RequestHead(
-            raw: raw, method: method, target: target, pathEnd: (pathEnd ?? (target.upperBound + base)) - base, version: version, headers: [])
+            raw: raw, method: method, target: target, pathEnd: (pathEnd ?? target.upperBound), version: version, headers: [])
         var transferEncoding: String?
         var sawContentLength = false
 
@@ -125,7 +124,7 @@ enum RequestHeadParser {
             guard head.headers.count < maxHeaderCount else { throw .headersTooLarge }
 
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-            var field = RequestHead.HeaderField(name: (nameStart - base)..<(nameEnd - base), value: (valueStart - base)..<(valueEnd - base), kind: .passThrough)
+            var field = RequestHead.HeaderField(name: (nameStart)..<(nameEnd), value: (valueStart)..<(valueEnd), kind: .passThrough)
             let index = head.headers.count
             switch HeaderName.classify(bytes[nameStart..<nameEnd]) {
             case .host:

@@ -88,6 +88,7 @@ enum ResponseHeadParser {
         if head.http10 { head.connectionClose = true }
         let end2 = bytes.count - 2
         var contentLengthLines: [Range<Int>] = []
+        var conflictingLengths = false
         while position < end2 {
             let lineStart = position
             let nameStart = position
@@ -112,7 +113,7 @@ enum ResponseHeadParser {
                     guard byte >= 0x30, byte <= 0x39 else { throw .malformed("Content-Length") }
                     length = length &* 10 &+ Int64(byte - 0x30)
                 }
-                if let existing = head.contentLength, existing != length { throw .malformed("conflicting Content-Length values") }
+                if let existing = head.contentLength, existing != length { conflictingLengths = true }
                 head.contentLength = length
                 head.forwardedLines.append(line)
             case .transferEncoding:
@@ -133,6 +134,9 @@ enum ResponseHeadParser {
             // A response with both is framed by Transfer-Encoding (RFC 9112 §6.3); the length must not reach the client.
             head.contentLength = nil
             head.forwardedLines.removeAll { contentLengthLines.contains($0) }
+        } else if conflictingLengths {
+            // Which length frames the body would be a guess, and a wrong guess desynchronises the connection.
+            throw .malformed("conflicting Content-Length values")
         }
         return .head(head, consumed: headEnd)
     }

@@ -12,7 +12,8 @@ struct CallLogBatch {
     private(set) var rollups = CallRollups()
     private var lastDay: Int64 = .min
 
-    /// Rows per batch before a new one starts (one COPY and one transaction each).
+    /// Rows at which a shard seals its batch and starts a new one. The writer merges the shards'
+    /// batches into one COPY (and one transaction) of up to about twice this.
     static let targetRows = 5_000
 
     init() {}
@@ -27,7 +28,7 @@ struct CallLogBatch {
     var isEmpty: Bool { rows == 0 }
 
     mutating func append(_ record: CallRecord, gatewayID: String) {
-        if rows == 0 { text.reserveCapacity(Self.targetRows * 448) }  // rows are ~350 bytes: no regrowth
+        if rows == 0 { text.reserveCapacity(64 * 1024) }  // grows by doubling from there
         CopyText.append(record, gatewayID: gatewayID, to: &text)
         rows += 1
         let day = Int64(record.timestamp.rounded(.down)) / 86_400

@@ -12,6 +12,8 @@ final class CallLogBuffer: Sendable {
     let capacity: Int
     let gatewayID: String
     private let shards = NIOLockedValueBox<[Shard]>([])
+    /// The shard `drain` starts with, moved on each time so no shard waits behind a busy one.
+    private let nextShard = ManagedAtomic<Int>(0)
     let dropped = ManagedAtomic<Int>(0)
 
     final class Shard: Sendable {
@@ -79,12 +81,18 @@ final class CallLogBuffer: Sendable {
         return shard
     }
 
-    /// The oldest batch of every shard, merged into one; nil when nothing is buffered.
+    /// The oldest batches of the shards, merged until the result holds `CallLogBatch.targetRows`
+    /// rows (so it stays under twice that); nil when nothing is buffered. A result with fewer rows
+    /// means every shard was emptied: only a shard's current, unsealed batch can be short.
     func drain() -> CallLogBatch? {
+        let all = shards.withLockedValue { $0 }
+        guard !all.isEmpty else { return nil }
+        let start = nextShard.loadThenWrappingIncrement(ordering: .relaxed)
         var merged: CallLogBatch?
-        for shard in shards.withLockedValue({ $0 }) {
-            guard let batch = shard.take() else { continue }
+        for offset in 0..<all.count {
+            guard let batch = all[(start &+ offset) % all.count].take() else { continue }
             if merged == nil { merged = batch } else { merged!.merge(batch) }
+            if merged!.rows >= CallLogBatch.targetRows { break }
         }
         return merged
     }

@@ -71,8 +71,14 @@ struct CallLogWriter: Service {
         }
     }
 
+    /// Spools what is buffered now. Like writing, it stops after a batch that was not full:
+    /// during an outage records keep arriving, and chasing them would write a tiny file per pass
+    /// and never get back to trying the database.
     private func spoolBuffered(_ state: inout WriterState) {
-        while let batch = shared.logs.drain() { spoolBatch(batch, &state) }
+        while let batch = shared.logs.drain() {
+            spoolBatch(batch, &state)
+            if batch.rows < CallLogBatch.targetRows { return }
+        }
     }
 
     private func spoolBatch(_ batch: CallLogBatch, _ state: inout WriterState) {

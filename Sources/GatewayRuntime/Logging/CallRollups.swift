@@ -42,10 +42,6 @@ struct CallRollups: Codable {
 
     init() {}
 
-    init(_ records: [CallRecord]) {
-        for record in records { add(record) }
-    }
-
     var isEmpty: Bool { rows.isEmpty }
 
     mutating func add(_ record: CallRecord) {

@@ -15,6 +15,7 @@ enum CopyText {
     ]
 
     static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer) {
+        // Methods are tokens of any length; a log keeps the first 64 characters (no real method is longer).
         let method = RequestText(r.method, maxCharacters: 64)
         let path = RequestText(r.path, maxCharacters: 2048)
         let userAgent = r.userAgent.map { RequestText($0, maxCharacters: 512) }

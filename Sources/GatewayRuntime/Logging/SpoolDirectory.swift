@@ -42,7 +42,17 @@ struct SpoolDirectory: Sendable {
         let name = String(format: "%020.0f-%08x.batch", Date().timeIntervalSince1970 * 1_000_000, UInt32.random(in: 0...UInt32.max))
         let temporary = (path as NSString).appendingPathComponent("." + name + ".tmp")
         try data.write(to: URL(fileURLWithPath: temporary))
+        // On disk before it has its name, and the name on disk too: after a power loss a file is whole or absent.
+        Self.sync(temporary)
         guard rename(temporary, (path as NSString).appendingPathComponent(name)) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        Self.sync(path)
+    }
+
+    private static func sync(_ path: String) {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        close(descriptor)
     }
 
     /// The batches of one file. Throws `Unreadable` for a file that can never be replayed.
@@ -56,8 +66,13 @@ struct SpoolDirectory: Sendable {
         } catch {
             throw Unreadable(reason: "header: \(error)")
         }
+        let rows = data[(newline + 1)...]
+        // A cut file would fail its COPY on every replay (or silently lose rows its rollups still count).
+        guard rows.last == 0x0A || rows.isEmpty, rows.reduce(0, { $0 + ($1 == 0x0A ? 1 : 0) }) == header.rows else {
+            throw Unreadable(reason: "expected \(header.rows) complete rows")
+        }
         var text = ByteBuffer()
-        text.writeBytes(data[(newline + 1)...])
+        text.writeBytes(rows)
         return [CallLogBatch(text: text, rows: header.rows, days: Set(header.days), rollups: header.rollups)]
     }
 

@@ -297,6 +297,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 return respondLocally(.faultInjected(status: fault.abortStatus))
             }
             if fault.delayPercent > 0, fault.delayMs > 0, random.percent() < fault.delayPercent {
+                exchange.delayed = true
                 context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(fault.delayMs))) { [self] in
                     guard self.exchange === exchange, phase == .exchanging else { return }
                     self.beginAttempt(exchange)
@@ -318,15 +319,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// SHA-256 of the key, remembered for the connection: a keep-alive client sends the same key
     /// with every request, and comparing ~50 bytes is far cheaper than hashing them.
     private func digest(of key: ByteBufferView) -> KeyDigest {
-        let digest = key.withContiguousStorageIfAvailable { bytes -> KeyDigest in
-            if let lastKeyDigest, !bytes.isEmpty, bytes.count == lastKey.count,
-                lastKey.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
-            {
-                return lastKeyDigest
-            }
-            lastKey = Array(bytes)
-            return KeyDigest(SHA256.hash(data: UnsafeRawBufferPointer(bytes)))
-        } ?? KeyDigest(SHA256.hash(data: Array(key)))
+        if let lastKeyDigest, key.withContiguousStorageIfAvailable({ $0.elementsEqual(lastKey) }) == true { return lastKeyDigest }
+        let bytes = Array(key)
+        let digest = KeyDigest(SHA256.hash(data: bytes))
+        lastKey = bytes
         lastKeyDigest = digest
         return digest
     }
@@ -395,8 +391,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func beginAttempt(_ exchange: Exchange) {
         guard let route = exchange.route else { return }
-        // The first attempt starts with the request (one clock read fewer on the common path).
-        let now = exchange.attempts == 0 ? exchange.start : NIODeadline.now().uptimeNanoseconds
+        // An undelayed first attempt starts with the request (one clock read fewer on the common path).
+        let now = exchange.attempts == 0 && !exchange.delayed ? exchange.start : NIODeadline.now().uptimeNanoseconds
         guard let index = route.balancer.pick(clientIP: clientIPBytes, excluded: exchange.tried, now: now) else {
             return respondLocally(exchange.attempts == 0 ? .noHealthyUpstream() : (exchange.lastFailure == .timeout ? .gatewayTimeout() : .badGateway()))
         }
@@ -970,6 +966,8 @@ final class Exchange {
     var targetIndex: Int?
     var target: UpstreamTarget?
     var attempts = 0
+    /// Fault injection delayed the first attempt (so the request's start time is no longer "now").
+    var delayed = false
     /// The current attempt counts in the target's in-flight number.
     var attemptOpen = false
     var lastFailure: ClientConnectionHandler.FailureKind?
