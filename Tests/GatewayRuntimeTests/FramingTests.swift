@@ -88,3 +88,13 @@ import Testing
         #expect(throws: BodyFramer.Failure.self) { try bad.consume(ByteBufferAllocatorCompat.buffer("4\r\nwikiX\r\n").readableBytesView) }
     }
 }
+
+@Suite struct TokenByteTests {
+    @Test func tokenBytesAreExactlyRFC9110Tchar() {
+        let tchar = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~".utf8)
+        for value in 0...255 {
+            let byte = UInt8(value)
+            #expect(RequestHeadParser.isTokenByte(byte) == tchar.contains(byte), "byte \(value)")
+        }
+    }
+}

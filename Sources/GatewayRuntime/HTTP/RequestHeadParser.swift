@@ -209,19 +209,18 @@ enum RequestHeadParser {
         return head
     }
 
-    /// RFC 9110 tchar.
+    /// RFC 9110 tchar, as two 64-bit masks over ASCII (a lazily built table cost a global
+    /// accessor and a bounds check per byte).
     @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        tokenTable[Int(byte)]
+        if byte < 64 { return (tokenMaskLow >> UInt64(byte)) & 1 == 1 }
+        if byte < 128 { return (tokenMaskHigh >> UInt64(byte - 64)) & 1 == 1 }
+        return false
     }
 
-    static let tokenTable: [Bool] = (0..<256).map { value in
-        let byte = UInt8(value)
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
-        default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
-    }
+    /// Bits 0–63: `!#$%&'*+-.` and digits. Bits 64–127: letters and `^_`|~`.
+    private static let tokenMaskLow: UInt64 = 0x03FF_6CFA_0000_0000
+    private static let tokenMaskHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
 }
 
 extension Substring {
