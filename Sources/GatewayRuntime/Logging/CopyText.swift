@@ -4,9 +4,9 @@ import Foundation
 /// Rows of `COPY … FROM STDIN` (text format): tab-separated, `\N` for NULL, backslash escapes.
 ///
 /// A row is written through one raw pointer into space reserved once: it is formatted on the
-/// event loop as each call ends, and going through `ByteBuffer`'s writing methods field by
-/// field (each with its own uniqueness, capacity and exclusivity checks) made this the largest
-/// single item of the request path.
+/// event loop as each call ends, and writing it field by field through `ByteBuffer`'s methods
+/// (each with its own uniqueness, capacity and exclusivity checks) was the largest single item
+/// of the request path.
 enum CopyText {
     static let columns = [
         "ts", "request_id", "tenant_id", "api_id", "api_version_id", "application_id", "subscription_id", "key_prefix", "method", "path",
