@@ -98,8 +98,10 @@ struct SpoolDirectory: Sendable {
         return batches
     }
 
-    func remove(_ file: String) {
-        try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(file))
+    /// Whether the file is gone.
+    @discardableResult
+    func remove(_ file: String) -> Bool {
+        (try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(file))) != nil
     }
 
     /// Renames a file that cannot be replayed so later files are not blocked by it.
