@@ -5,6 +5,9 @@
 #                               check, rate limit, call logging on), 3 alternating repeats
 #   HOLD=1 bench/gateway.sh [--scale]   set everything up, then keep it running for profiling (the
 #                               ports and key are written to /tmp/portico-bench-hold)
+#   bench/gateway.sh --outage   PostgreSQL killed (immediate shutdown) for 8 s while wrk loads the
+#                               gateway: counts failed requests, dropped records, and call records
+#                               in the database afterwards against the requests served
 #   bench/gateway.sh --scale    10,000 routes and 100,000 keys: memory, throughput against the
 #                               one-route case, and the time from a committed change to it being
 #                               served under traffic (one key revoked; then a route, a key and a
@@ -50,7 +53,10 @@ swift build -c "$BUILD" "${GW_BUILD[@]}" --product GatewayRuntime >/dev/null 2>&
 GW_BIN=$(swift build -c "$BUILD" "${GW_BUILD[@]}" --show-bin-path)
 
 log "PostgreSQL (core 1), portal, nginx upstream and nginx proxy (core 0)"
-PG_EXTRA_OPTIONS="-c synchronous_commit=off" taskset -c 1 bash -c ". scripts/lib.sh; pg_start '$WORK/pg' $PG_PORT"
+# Commits acknowledged before they are durable take load off wrk's core; the outage mode needs
+# durable commits (an immediate shutdown loses the last asynchronous ones, written or not).
+PG_DURABILITY=$([ "$MODE" = "--outage" ] && echo "" || echo "-c synchronous_commit=off")
+PG_EXTRA_OPTIONS="$PG_DURABILITY" taskset -c 1 bash -c ". scripts/lib.sh; pg_start '$WORK/pg' $PG_PORT"
 createdb -h 127.0.0.1 -p "$PG_PORT" -U postgres portico
 export PORTICO_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/portico"
 PORTICO_PORTAL_PORT=$PORTAL_PORT PORTICO_SEED_DEMO=true PORTICO_DEMO_ENV_FILE="$WORK/demo.env" PORTICO_LOG_LEVEL=warning \
@@ -120,6 +126,28 @@ if [ "$MODE" = "--hold" ] || [ "${HOLD:-0}" = 1 ]; then
     echo "gateway http://127.0.0.1:$GATEWAY_PORT/bench/v1/ key $KEY  nginx http://127.0.0.1:$PROXY_PORT/  admin $ADMIN_PORT  pid $GW_PID"
     echo "$GATEWAY_PORT $KEY $PROXY_PORT $GW_PID" > /tmp/portico-bench-hold
     wait $GW_PID
+elif [ "$MODE" = "--outage" ]; then
+    log "PostgreSQL killed for 8 s under load"
+    metric() { curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | sed -n "s/^portico_gateway_call_logs_total{outcome=\"$1\"} //p"; }
+    count() { psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -c "SELECT count(*), count(DISTINCT request_id) FROM call_logs WHERE path LIKE '/bench/v1%'"; }
+    sleep 1
+    BEFORE=$(count | cut -d'|' -f1)
+    ( taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d20s -s bench/percentiles.lua -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" \
+        | grep '^RESULT' > "$WORK/outage-load" ) &
+    LOAD=$!
+    sleep 4
+    as_db_owner "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null
+    sleep 8
+    echo "after 8 s without PostgreSQL: spooled $(metric spooled), dropped $(metric dropped), spool files $(ls "$WORK/gw/spool" | grep -c batch)"
+    taskset -c 1 bash -c ". scripts/lib.sh; pg_start '$WORK/pg' $PG_PORT"
+    wait $LOAD
+    for _ in $(seq 1 120); do [ "$(ls "$WORK/gw/spool" | grep -c batch)" = 0 ] && break; sleep 0.5; done
+    sleep 1
+    IFS='|' read -r AFTER DISTINCT <<< "$(count)"
+    SERVED=$(field requests < "$WORK/outage-load")
+    echo "load: $(sed 's/RESULT //' "$WORK/outage-load")"
+    echo "records in call_logs for the load: $((AFTER - BEFORE)) (wrk completed $SERVED; up to $CONNECTIONS more were in flight when it stopped)"
+    echo "duplicates: $((AFTER - DISTINCT)), dropped: $(metric dropped), replayed: $(metric replayed)"
 elif [ "$MODE" != "--scale" ]; then
     log "Measuring: $REPEATS × ($DURATION nginx, $DURATION Portico), wrk -t1 -c$CONNECTIONS"
     RESULTS="$WORK/results"
