@@ -36,20 +36,7 @@ enum RequestHeadParser {
             // Find the end of the head ("\r\n\r\n") within the limit; tolerate leading CRLFs (RFC 9112 §2.2).
             var start = 0
             while start + 1 < bytes.count, bytes[start] == 0x0D, bytes[start + 1] == 0x0A { start += 2 }
-            let limit = min(bytes.count, start + maxHeadBytes)
-            var end: Int?
-            var index = start
-            while index + 3 < limit {
-                if bytes[index + 3] == 0x0A {
-                    if bytes[index] == 0x0D, bytes[index + 1] == 0x0A, bytes[index + 2] == 0x0D { end = index + 4; break }
-                    index += 1
-                } else if bytes[index + 3] == 0x0D || bytes[index + 3] == 0x0A {
-                    index += 1
-                } else {
-                    index += 4
-                }
-            }
-            guard let headEnd = end else {
+            guard let headEnd = HeadEnd.find(in: bytes, from: start, limit: min(bytes.count, start + maxHeadBytes)) else {
                 if bytes.count - start >= maxHeadBytes { return .failure(.headersTooLarge) }
                 return .success(.incomplete)
             }

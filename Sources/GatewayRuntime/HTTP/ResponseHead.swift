@@ -50,20 +50,7 @@ enum ResponseHeadParser {
     }
 
     private static func parse(_ buffer: ByteBuffer, _ view: UnsafeRawBufferPointer, maxHeadBytes: Int) throws(Failure) -> Result {
-        var end: Int?
-        var index = 0
-        let limit = min(view.count, maxHeadBytes)
-        while index + 3 < limit {
-            if view[index + 3] == 0x0A {
-                if view[index] == 0x0D, view[index + 1] == 0x0A, view[index + 2] == 0x0D { end = index + 4; break }
-                index += 1
-            } else if view[index + 3] == 0x0D || view[index + 3] == 0x0A {
-                index += 1
-            } else {
-                index += 4
-            }
-        }
-        guard let headEnd = end else {
+        guard let headEnd = HeadEnd.find(in: view, from: 0, limit: min(view.count, maxHeadBytes)) else {
             if view.count >= maxHeadBytes { throw .tooLarge }
             return .incomplete
         }

@@ -109,7 +109,7 @@ extension RawByteWriter {
     mutating func field(_ value: CopyText.RequestText) {
         tab()
         switch value {
-        case .plain(let bytes): bytes.withUnsafeReadableBytes { escaped($0) }
+        case .plain(let bytes): bytes.withUnsafeReadableBytes { self.bytes($0) }  // checked: nothing to escape
         case .decoded(let value): text(value)
         }
     }

@@ -139,11 +139,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private func pauseClientReads(_ paused: Bool) {
         guard paused != readsPaused else { return }
         readsPaused = paused
-        if let options = context.channel.syncOptions {
-            try? options.setOption(.autoRead, value: !paused)
-        } else {
-            _ = context.channel.setOption(.autoRead, value: !paused)
-        }
+        context.channel.setAutoReadNow(!paused)
     }
 
     // MARK: Parsing the client's bytes
@@ -212,7 +208,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Answers a request whose head could not be parsed, then closes the connection.
     private func rejectUnparsed(_ problem: GatewayProblem) {
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = random.hex(32)  // the same form as every other generated request id
         context.writeAndFlush(wrapOutboundOut(problem.encode(requestID: requestID, extraHeaders: [], close: true, allocator: context.channel.allocator)))
             .whenComplete { [context] _ in context?.close(promise: nil) }
         phase = .closed

@@ -29,11 +29,7 @@ final class UpstreamConnection {
     func setAutoRead(_ on: Bool) {
         guard on != autoRead else { return }
         autoRead = on
-        if let options = channel.syncOptions {
-            try? options.setOption(.autoRead, value: on)
-        } else {
-            _ = channel.setOption(.autoRead, value: on)
-        }
+        channel.setAutoReadNow(on)
     }
 }
 
@@ -75,5 +71,17 @@ final class UpstreamHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+}
+
+extension Channel {
+    /// Turns reading on or off now, on the channel's event loop, without the future an
+    /// asynchronous `setOption` allocates (falls back to it for channels without sync options).
+    func setAutoReadNow(_ on: Bool) {
+        if let options = syncOptions {
+            try? options.setOption(.autoRead, value: on)
+        } else {
+            _ = setOption(.autoRead, value: on)
+        }
     }
 }
