@@ -179,6 +179,29 @@ import Testing
         for _ in 0..<1000 {
             let value = random.traceparent()
             #expect(Exchange.isValidTraceparent(value), "\(value)")
+            var buffer = ByteBuffer()
+            buffer.writeRaw(maximumBytes: 55) { $0.traceparent(Traceparent(random: &random)) }
+            #expect(Exchange.isValidTraceparent(String(buffer: buffer)), "\(String(buffer: buffer))")
+            let id = RequestID(random: &random)
+            #expect(id.description.count == 32 && id.description.allSatisfy(\.isHexDigit) && Exchange.isValidRequestID(id.description))
+        }
+    }
+
+    /// The eight-bytes-at-a-time check against a byte-by-byte one, at every length and position.
+    @Test func wordWiseEscapeCheckMatchesByteWise() {
+        var random = FastRandom()
+        let interesting: [UInt8] = [0x00, 0x09, 0x0A, 0x1F, 0x20, 0x21, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0xC3, 0xFF]
+        for length in 0..<40 {
+            for _ in 0..<200 {
+                var bytes = (0..<length).map { _ in UInt8(0x41 + random.next() % 26) }
+                for _ in 0..<Int(random.next() % 3) where length > 0 {
+                    bytes[Int(random.next() % UInt64(length))] = interesting[Int(random.next() % UInt64(interesting.count))]
+                }
+                bytes.withUnsafeBytes { raw in
+                    #expect(RawByteWriter.needsEscaping(raw) == raw.contains { $0 == 0x5C || $0 < 0x20 }, "\(bytes)")
+                    #expect(RawByteWriter.needsEscaping(raw, orNonASCII: true) == raw.contains { $0 == 0x5C || $0 < 0x20 || $0 >= 0x7F }, "\(bytes)")
+                }
+            }
         }
     }
 }

@@ -111,8 +111,8 @@ struct GatewayProblem {
     }
 
     /// The whole response: head (with `extraHeaders`) and JSON body, in one buffer.
-    func encode(requestID: String, extraHeaders: [UInt8], close: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let body = "{\"type\":\"\(Self.typeBase)\(type)\",\"title\":\"\(Self.escape(title))\",\"status\":\(status),\"detail\":\"\(Self.escape(detail))\",\"requestId\":\"\(Self.escape(requestID))\"}"
+    func encode(requestID: RequestID, extraHeaders: [UInt8], close: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let body = "{\"type\":\"\(Self.typeBase)\(type)\",\"title\":\"\(Self.escape(title))\",\"status\":\(status),\"detail\":\"\(Self.escape(detail))\",\"requestId\":\"\(Self.escape(requestID.description))\"}"
         var buffer = allocator.buffer(capacity: 512 + body.utf8.count)
         buffer.writeString("HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\nContent-Type: application/problem+json\r\nContent-Length: \(body.utf8.count)\r\n")
         buffer.writeString("X-Request-Id: \(requestID)\r\n")

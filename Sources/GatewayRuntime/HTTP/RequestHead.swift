@@ -72,14 +72,20 @@ struct RequestHead {
     var targetString: String { string(target) }
 
     /// Methods that can be retried on another target without changing their meaning.
-    var isIdempotent: Bool {
-        switch methodString {
-        case "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE": true
-        default: false
+    var isIdempotent: Bool { methodIs(Self.idempotentMethods) }
+
+    var isHEAD: Bool { methodIs(Self.head) }
+
+    private static let idempotentMethods: [[UInt8]] = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].map { Array($0.utf8) }
+    private static let head: [[UInt8]] = [Array("HEAD".utf8)]
+
+    /// Compares the method's bytes (no `String` made).
+    private func methodIs(_ methods: [[UInt8]]) -> Bool {
+        raw.withUnsafeReadableBytes { raw in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[method])
+            return methods.contains { $0.count == bytes.count && $0.elementsEqual(bytes) }
         }
     }
-
-    var isHEAD: Bool { method.count == 4 && string(method) == "HEAD" }
 
     var keepAlive: Bool {
         switch version {

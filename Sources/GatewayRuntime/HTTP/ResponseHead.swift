@@ -74,7 +74,6 @@ enum ResponseHeadParser {
         head.forwardedLines.reserveCapacity(12)
         if head.http10 { head.connectionClose = true }
         let end2 = bytes.count - 2
-        var contentLengthLines: [Range<Int>] = []
         var conflictingLengths = false
         while position < end2 {
             let lineStart = position
@@ -93,7 +92,6 @@ enum ResponseHeadParser {
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             switch HeaderName.classify(name) {
             case .contentLength:
-                contentLengthLines.append(line)
                 var length: Int64 = 0
                 guard !value.isEmpty, value.count <= 18 else { throw .malformed("Content-Length") }
                 for byte in value {
@@ -120,7 +118,11 @@ enum ResponseHeadParser {
         if head.chunked {
             // A response with both is framed by Transfer-Encoding (RFC 9112 §6.3); the length must not reach the client.
             head.contentLength = nil
-            head.forwardedLines.removeAll { contentLengthLines.contains($0) }
+            head.forwardedLines.removeAll { line in
+                let bytes = UnsafeRawBufferPointer(rebasing: view[line])
+                guard let colon = bytes.firstIndex(of: 0x3A) else { return false }
+                return HeaderName.classify(bytes[bytes.startIndex..<colon]) == .contentLength
+            }
         } else if conflictingLengths {
             // Which length frames the body would be a guess, and a wrong guess desynchronises the connection.
             throw .malformed("conflicting Content-Length values")

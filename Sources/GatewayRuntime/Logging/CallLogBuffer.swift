@@ -36,6 +36,13 @@ final class CallLogBuffer: Sendable {
         }
 
         func append(_ record: CallRecord) {
+            var record = record
+            append(&record)
+        }
+
+        /// `inout` only so a record stored in a class is read in place rather than copied (a copy
+        /// retains and releases each of its strings); it is not changed.
+        func append(_ record: inout CallRecord) {
             let accepted = state.withLockedValue { state -> Bool in
                 guard state.rows < capacity else { return false }
                 state.current.append(record, gatewayID: gatewayID)

@@ -9,7 +9,7 @@ import Foundation
 /// when the row is written.
 struct CallRecord {
     var timestamp: Double  // unix seconds
-    var requestID: String
+    var requestID: RequestID
     var tenantID: String?
     var apiID: String?
     var versionID: String?

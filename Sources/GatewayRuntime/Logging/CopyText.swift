@@ -21,7 +21,7 @@ enum CopyText {
         let userAgent = r.userAgent.map { RequestText($0, maxCharacters: 512) }
         // Every text may double when escaped; numbers, the timestamp, the UUID and tabs fit in the rest.
         let textBytes =
-            r.requestID.utf8.count + (r.tenantID?.utf8.count ?? 0) + (r.apiID?.utf8.count ?? 0) + (r.versionID?.utf8.count ?? 0)
+            r.requestID.utf8Count + (r.tenantID?.utf8.count ?? 0) + (r.apiID?.utf8.count ?? 0) + (r.versionID?.utf8.count ?? 0)
             + (r.applicationID?.utf8.count ?? 0) + (r.keyPrefix?.utf8.count ?? 0) + method.byteCount + path.byteCount
             + (r.upstreamTarget?.utf8.count ?? 0) + (r.clientIP?.utf8.count ?? 0) + (userAgent?.byteCount ?? 0) + (r.errorKind?.utf8.count ?? 0)
             + gatewayID.utf8.count
@@ -72,7 +72,7 @@ enum CopyText {
 
         init(_ bytes: ByteBuffer, maxCharacters: Int) {
             let plain = bytes.readableBytes <= maxCharacters
-                && bytes.withUnsafeReadableBytes { raw in !raw.contains { $0 < 0x20 || $0 >= 0x7F || $0 == 0x5C } }
+                && bytes.withUnsafeReadableBytes { raw in !RawByteWriter.needsEscaping(raw, orNonASCII: true) }
             if plain {
                 self = .plain(bytes)
             } else {
@@ -106,6 +106,15 @@ extension RawByteWriter {
         text(value)
     }
 
+    mutating func field(_ value: RequestID) {
+        switch value {
+        case .text(let text): field(text)
+        case .random:
+            tab()
+            requestID(value)  // hex digits: nothing to escape
+        }
+    }
+
     mutating func field(_ value: CopyText.RequestText) {
         tab()
         switch value {
@@ -123,7 +132,7 @@ extension RawByteWriter {
     /// Copies `bytes` whole when nothing needs escaping, else byte by byte with escapes (NUL,
     /// which COPY cannot carry, is dropped).
     private mutating func escaped(_ bytes: UnsafeRawBufferPointer) {
-        if !bytes.contains(where: { $0 == 0x5C || $0 < 0x20 }) {
+        if !Self.needsEscaping(bytes) {
             self.bytes(bytes)
             return
         }
@@ -137,6 +146,32 @@ extension RawByteWriter {
             default: byte(value)
             }
         }
+    }
+
+    /// Whether any byte is a backslash or a control character (or, with `orNonASCII`, DEL or
+    /// above); eight bytes per step: most log texts, ids among them, have nothing to escape.
+    static func needsEscaping(_ bytes: UnsafeRawBufferPointer, orNonASCII: Bool = false) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        // Existence tests (exact): a byte below 0x20; a byte equal to one of `ones * c` (zero after xor).
+        func below20(_ word: UInt64) -> Bool { (word &- ones &* 0x20) & ~word & highs != 0 }
+        func has(_ word: UInt64, _ byte: UInt64) -> Bool {
+            let x = word ^ (ones &* byte)
+            return (x &- ones) & ~x & highs != 0
+        }
+        var index = 0
+        while index + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if below20(word) || has(word, 0x5C) { return true }
+            if orNonASCII, word & highs != 0 || has(word, 0x7F) { return true }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x5C || byte < 0x20 || (orNonASCII && byte >= 0x7F) { return true }
+            index += 1
+        }
+        return false
     }
 
     mutating func integer(_ value: Int64) {

@@ -49,6 +49,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var lastKey: [UInt8] = []
     private var lastKeyDigest: KeyDigest?
     private var readTimerFiresAt: UInt64 = 0
+    /// The buffers of the last upstream head and response head written. Once the socket has
+    /// taken their bytes (usually within the write call) they are referenced only here, and the
+    /// next request writes into them instead of allocating; see `reuse`.
+    private var spareUpstreamBuffer: ByteBuffer?
+    private var spareClientBuffer: ByteBuffer?
 
     init(shared: GatewayShared, loop: PoolDirectory.LoopResources, tls: Bool) {
         self.shared = shared
@@ -208,7 +213,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Answers a request whose head could not be parsed, then closes the connection.
     private func rejectUnparsed(_ problem: GatewayProblem) {
-        let requestID = random.hex(32)  // the same form as every other generated request id
+        let requestID = RequestID(random: &random)
         context.writeAndFlush(wrapOutboundOut(problem.encode(requestID: requestID, extraHeaders: [], close: true, allocator: context.channel.allocator)))
             .whenComplete { [context] _ in context?.close(promise: nil) }
         phase = .closed
@@ -315,7 +320,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// SHA-256 of the key, remembered for the connection: a keep-alive client sends the same key
     /// with every request, and comparing ~50 bytes is far cheaper than hashing them.
     private func digest(of key: ByteBufferView) -> KeyDigest {
-        if let lastKeyDigest, key.withContiguousStorageIfAvailable({ $0.elementsEqual(lastKey) }) == true { return lastKeyDigest }
+        if let lastKeyDigest, !key.isEmpty, key.count == lastKey.count,
+            key.withContiguousStorageIfAvailable({ k in lastKey.withUnsafeBufferPointer { memcmp(k.baseAddress!, $0.baseAddress!, k.count) == 0 } }) == true
+        {
+            return lastKeyDigest
+        }
         let bytes = Array(key)
         let digest = KeyDigest(SHA256.hash(data: bytes))
         lastKey = bytes
@@ -438,6 +447,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             buffer.writeBuffer(&exchange.pendingBody)
             exchange.pendingBody.clear()
         }
+        Self.keep(buffer, in: &spareUpstreamBuffer)
         exchange.requestSent = true
         let now = NIODeadline.now().uptimeNanoseconds
         exchange.upstreamStart = now
@@ -453,9 +463,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let prefix = route.targetPathPrefixes[targetIndex]
         // The client's head at most twice (its host and forwarded-for reappear), plus what the gateway adds.
         let maximum = 2 * head.raw.readableBytes + prefix.utf8.count + target.hostHeader.utf8.count + 2 * clientIP.utf8.count
-            + exchange.requestID.utf8.count + exchange.traceparent.utf8.count + 256
+            + exchange.requestID.utf8Count + exchange.traceparent.utf8Count + 256
         // Sized for the reservation, so writing never reallocates.
-        var buffer = allocator.buffer(capacity: maximum + bodyBytes)
+        var buffer = Self.reuse(&spareUpstreamBuffer, capacity: maximum + bodyBytes, allocator: allocator)
         // Everything taken from the client's head is copied through one pointer: no views or
         // slices (each a reference count round trip) per header.
         head.raw.withUnsafeReadableBytes { raw in
@@ -508,9 +518,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 }
                 out.staticString(tls ? ";proto=https" : ";proto=http")
                 out.staticString("\r\nX-Request-Id: ")
-                out.string(exchange.requestID)
+                out.requestID(exchange.requestID)
                 out.staticString("\r\ntraceparent: ")
-                out.string(exchange.traceparent)
+                out.traceparent(exchange.traceparent)
                 out.staticString("\r\n")
                 switch exchange.requestFramer.mode {
                 case .chunked: out.staticString("Transfer-Encoding: chunked\r\n")
@@ -524,6 +534,20 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
         }
         return buffer
+    }
+
+    /// A buffer with room for `capacity` bytes: the kept one when nothing else references it any
+    /// more (writing into a shared one would copy it, which `clear` does by allocating anew).
+    private static func reuse(_ spare: inout ByteBuffer?, capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard var buffer = spare.take() else { return allocator.buffer(capacity: capacity) }
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
+    }
+
+    /// Keeps a written buffer for the next request unless it is large (a big first body read):
+    /// at most 4 KiB stays with each connection.
+    private static func keep(_ buffer: ByteBuffer, in spare: inout ByteBuffer?) {
+        spare = buffer.capacity <= 2048 ? buffer : nil
     }
 
     /// Moves request body bytes from the client buffer to the upstream (or holds them until a
@@ -635,18 +659,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             exchange.upstreamHeadAt = exchange.lastUpstreamActivity  // set by the read that brought the head
             exchange.responseStatus = head.status
             exchange.upstreamKeepAlive = !head.connectionClose
-            var framer = BodyFramer(mode: head.bodyMode(requestWasHEAD: exchange.head.isHEAD))
+            var framer = BodyFramer(mode: head.bodyMode(requestWasHEAD: exchange.isHEAD))
             if framer.mode == .untilClose { closeAfterResponse = true }
             if !exchange.requestFramer.isComplete { closeAfterResponse = true }
             if shared.draining.load(ordering: .relaxed) { closeAfterResponse = true }
-            let maximum = head.raw.readableBytes + exchange.requestID.utf8.count + route.lifecycleHeaders.count + 192
-            var out = context.channel.allocator.buffer(capacity: maximum + buffer.readableBytes)
+            let maximum = head.raw.readableBytes + exchange.requestID.utf8Count + route.lifecycleHeaders.count + 192
+            var out = Self.reuse(&spareClientBuffer, capacity: maximum + buffer.readableBytes, allocator: context.channel.allocator)
             head.raw.withUnsafeReadableBytes { raw in
                 out.writeRaw(maximumBytes: maximum) { writer in
                     writer.bytes(UnsafeRawBufferPointer(rebasing: raw[0..<head.statusLineEnd]))
                     for line in head.forwardedLines { writer.bytes(UnsafeRawBufferPointer(rebasing: raw[line])) }
                     writer.staticString("X-Request-Id: ")
-                    writer.string(exchange.requestID)
+                    writer.requestID(exchange.requestID)
                     writer.staticString("\r\n")
                     if let decision = exchange.rateLimit { Self.writeRateLimitHeaders(decision, into: &writer) }
                     writer.bytes(route.lifecycleHeaders)
@@ -667,6 +691,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
             exchange.bytesOut += Int64(out.readableBytes)
             exchange.responseFramer = framer
+            Self.keep(out, in: &spareClientBuffer)
             if framer.isComplete {
                 // The whole response is here: one write-and-flush instead of a write now and a flush later.
                 context.writeAndFlush(wrapOutboundOut(out), promise: nil)
@@ -774,7 +799,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         // Nothing reached an upstream after a connect failure; otherwise only idempotent requests whose
         // body is still held may be sent again.
         if kind != .connect {
-            guard exchange.head.isIdempotent else { return false }
+            guard exchange.isIdempotent else { return false }
             if exchange.requestFramer.bodyBytes > 0 && exchange.retainedBody == nil { return false }
         }
         return shared.retryBudget.allowRetry(now: NIODeadline.now().uptimeNanoseconds)
@@ -942,7 +967,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             exchange.record.upstreamMs = Double((exchange.upstreamHeadAt > 0 ? exchange.upstreamHeadAt : end) &- exchange.upstreamStart) / 1_000_000
         }
         exchange.record.errorKind = errorKind
-        logs.append(exchange.record)
+        logs.append(&exchange.record)
         metrics.record(api: exchange.route?.route.apiID, status: status, seconds: totalMs / 1000)
     }
 }
@@ -953,8 +978,11 @@ final class Exchange {
     let start: UInt64
     var route: CompiledRoute?
     var record: CallRecord
-    let requestID: String
-    let traceparent: String
+    let requestID: RequestID
+    let traceparent: Traceparent
+    /// Decided once from the method (reading them through `head` would copy the head each time).
+    let isHEAD: Bool
+    let isIdempotent: Bool
     var requestFramer = BodyFramer(mode: .none)
     /// The limiter's answer, sent back as `RateLimit-*` headers (nil for plans without limits).
     var rateLimit: LimitDecision?
@@ -988,19 +1016,22 @@ final class Exchange {
 
     static let retainLimit: Int64 = 64 * 1024
 
-    init(head: RequestHead, start: UInt64, timestamp: Double, clientIP: String, random: inout FastRandom) {
-        self.head = head
+    init(head: consuming RequestHead, start: UInt64, timestamp: Double, clientIP: String, random: inout FastRandom) {
         self.start = start
+        // Strings only for the values a client sent; generated ones stay numbers until written.
         let incoming = head.value(head.requestID)
-        requestID = incoming.flatMap { Self.isValidRequestID($0) ? $0 : nil } ?? random.hex(32)
-        traceparent = head.value(head.traceparent).flatMap { Self.isValidTraceparent($0) ? $0 : nil }
-            ?? random.traceparent()
+        requestID = incoming.flatMap { Self.isValidRequestID($0) ? RequestID.text($0) : nil } ?? RequestID(random: &random)
+        traceparent = head.value(head.traceparent).flatMap { Self.isValidTraceparent($0) ? Traceparent.text($0) : nil }
+            ?? Traceparent(random: &random)
+        isHEAD = head.isHEAD
+        isIdempotent = head.isIdempotent
         record = CallRecord(
             timestamp: timestamp, requestID: requestID, method: head.slice(head.method), path: head.slice(head.target.lowerBound..<head.pathEnd),
             status: 0, attempts: 0, bytesIn: 0, bytesOut: 0, totalMs: 0, clientIP: clientIP, userAgent: head.userAgent.map { head.slice(head.headers[$0].value) })
+        self.head = head
     }
 
-    var canRetainBody: Bool { requestFramer.bodyBytes <= Self.retainLimit && head.isIdempotent }
+    var canRetainBody: Bool { requestFramer.bodyBytes <= Self.retainLimit && isIdempotent }
 
     func disarmReadTimeout() {
         readTimeoutArmed = false
