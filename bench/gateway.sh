@@ -8,6 +8,12 @@
 #   bench/gateway.sh --outage   PostgreSQL killed (immediate shutdown) for 8 s while wrk loads the
 #                               gateway: counts failed requests, dropped records, and call records
 #                               in the database afterwards against the requests served
+#   bench/gateway.sh --ab OTHER_BINARY   A/B of two gateway builds: this tree's and OTHER_BINARY
+#                               (e.g. a copy of .build/release/GatewayRuntime saved before a change)
+#                               are loaded at the same time, each by its own wrk, four rounds; prints
+#                               each one's CPU per request and the ratio. Changes worth a few percent
+#                               drown in this VM's drift between runs; loaded together, both see the
+#                               same machine and the ratio repeats within 1-2 %
 #   bench/gateway.sh --scale    10,000 routes and 100,000 keys: memory, throughput against the
 #                               one-route case, and the time from a committed change to it being
 #                               served under traffic (one key revoked; then a route, a key and a
@@ -121,7 +127,32 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PROXY_PORT/" >/dev/null
 taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" >/dev/null
 
-if [ "$MODE" = "--hold" ] || [ "${HOLD:-0}" = 1 ]; then
+if [ "$MODE" = "--ab" ]; then
+    OTHER=${2:?usage: bench/gateway.sh --ab OTHER_GATEWAY_BINARY}
+    OTHER_PORT=$(free_port); OTHER_ADMIN=$(free_port)
+    PORTICO_GATEWAY_PORT=$OTHER_PORT PORTICO_GATEWAY_ADMIN_PORT=$OTHER_ADMIN PORTICO_GATEWAY_TLS_PORT=-1 PORTICO_GATEWAY_THREADS=1 \
+        PORTICO_GATEWAY_SNAPSHOT_PATH="$WORK/gw-other/snapshot.json" PORTICO_GATEWAY_SPOOL_DIR="$WORK/gw-other/spool" \
+        taskset -c 0 "$OTHER" > "$WORK/gateway-other.log" 2>&1 &
+    OTHER_PID=$!
+    PIDS+=($OTHER_PID)
+    for _ in $(seq 1 100); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/")" = 200 ] && break; sleep 0.1
+    done
+    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" >/dev/null
+    half=$((CONNECTIONS / 2))
+    log "A/B: this tree (A) and $OTHER (B) loaded together, wrk -c$half each, ${ROUNDS:-4} rounds of $DURATION"
+    for _ in $(seq 1 "${ROUNDS:-4}"); do
+        a0=$(cpu_ticks "$GW_PID"); b0=$(cpu_ticks "$OTHER_PID")
+        taskset -c 1 wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" > "$WORK/ab-a" &
+        load_a=$!
+        taskset -c 1 wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" > "$WORK/ab-b" &
+        wait $load_a $!
+        a1=$(cpu_ticks "$GW_PID"); b1=$(cpu_ticks "$OTHER_PID")
+        na=$(awk '/requests in/ {print $1}' "$WORK/ab-a"); nb=$(awk '/requests in/ {print $1}' "$WORK/ab-b")
+        awk "BEGIN {a = ($a1 - $a0) * 1e6 / $(getconf CLK_TCK) / $na; b = ($b1 - $b0) * 1e6 / $(getconf CLK_TCK) / $nb
+            printf \"A %d requests %.2f µs CPU/request | B %d requests %.2f µs CPU/request | A/B %.3f\n\", $na, a, $nb, b, a / b}"
+    done
+elif [ "$MODE" = "--hold" ] || [ "${HOLD:-0}" = 1 ]; then
     # For profiling: leave everything running until interrupted.
     echo "gateway http://127.0.0.1:$GATEWAY_PORT/bench/v1/ key $KEY  nginx http://127.0.0.1:$PROXY_PORT/  admin $ADMIN_PORT  pid $GW_PID"
     echo "$GATEWAY_PORT $KEY $PROXY_PORT $GW_PID" > /tmp/portico-bench-hold
@@ -148,7 +179,7 @@ elif [ "$MODE" = "--outage" ]; then
     echo "load: $(sed 's/RESULT //' "$WORK/outage-load")"
     echo "records in call_logs for the load: $((AFTER - BEFORE)) (wrk completed $SERVED; up to $CONNECTIONS more were in flight when it stopped)"
     echo "duplicates: $((AFTER - DISTINCT)), dropped: $(metric dropped), replayed: $(metric replayed)"
-elif [ "$MODE" != "--scale" ]; then
+elif [ "$MODE" != "--scale" ] && [ "$MODE" != "--ab" ]; then
     log "Measuring: $REPEATS × ($DURATION nginx, $DURATION Portico), wrk -t1 -c$CONNECTIONS"
     RESULTS="$WORK/results"
     for i in $(seq 1 "$REPEATS"); do
