@@ -16,7 +16,8 @@ final class CallLogBuffer: Sendable {
     private let nextShard = ManagedAtomic<Int>(0)
     let dropped = ManagedAtomic<Int>(0)
 
-    final class Shard: Sendable {
+    /// `@unchecked`: `state` is only touched with `lock` held.
+    final class Shard: @unchecked Sendable {
         private struct State {
             /// Full batches, oldest first, then the one being filled.
             var sealed: [CallLogBatch] = []
@@ -24,7 +25,8 @@ final class CallLogBuffer: Sendable {
             var rows = 0
         }
 
-        private let state = NIOLockedValueBox(State())
+        private let lock = NIOLock()
+        private var state = State()
         private let capacity: Int
         private let gatewayID: String
         private let dropped: ManagedAtomic<Int>
@@ -42,23 +44,25 @@ final class CallLogBuffer: Sendable {
 
         /// `inout` only so a record stored in a class is read in place rather than copied (a copy
         /// retains and releases each of its strings); it is not changed.
+        /// The lock is taken by hand: inside a `withLock` closure the captured record was copied.
         func append(_ record: inout CallRecord) {
-            let accepted = state.withLockedValue { state -> Bool in
-                guard state.rows < capacity else { return false }
+            lock.lock()
+            let accepted = state.rows < capacity
+            if accepted {
                 state.current.append(record, gatewayID: gatewayID)
                 state.rows += 1
                 if state.current.rows >= CallLogBatch.targetRows {
                     state.sealed.append(state.current)
                     state.current = CallLogBatch()
                 }
-                return true
             }
+            lock.unlock()
             if !accepted { dropped.wrappingIncrement(ordering: .relaxed) }
         }
 
         /// The oldest batch, if any rows are buffered.
         fileprivate func take() -> CallLogBatch? {
-            state.withLockedValue { state in
+            lock.withLock {
                 let batch: CallLogBatch
                 if !state.sealed.isEmpty {
                     batch = state.sealed.removeFirst()
@@ -73,7 +77,7 @@ final class CallLogBuffer: Sendable {
             }
         }
 
-        fileprivate var count: Int { state.withLockedValue { $0.rows } }
+        fileprivate var count: Int { lock.withLock { state.rows } }
     }
 
     init(capacity: Int, gatewayID: String) {
