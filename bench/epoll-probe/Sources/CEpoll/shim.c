@@ -1,0 +1,1 @@
+// sys/epoll.h for Swift (Glibc does not export it).
