@@ -61,9 +61,18 @@ import Testing
             _ = try await h.subscriptions.decide(h.admin, id: pending.id, action: .suspend, reason: "abuse")
             try await h.waitUntil("suspension propagated") { try h.call(key: otherKey.secret).problemType == "subscription-suspended" }
 
-            // Disabled and expired keys.
+            // Disabled, revoked and expired keys.
             _ = try await h.applications.disableKey(h.admin, keyID: otherKey.key.id)
             try await h.waitUntil("disable propagated") { try h.call(key: otherKey.secret).problemType == "key-disabled" }
+            _ = try await h.applications.revokeKey(h.admin, keyID: otherKey.key.id)
+            try await h.waitUntil("revoke propagated") { try h.call(key: otherKey.secret).problemType == "key-revoked" }
+            expectProblem(try h.call(key: otherKey.secret), 401, "key-revoked")
+            // Revoked long ago: no longer in the gateway's index, so it answers like an unknown key.
+            let days = GatewayConfigLoader.revokedKeyDays + 1
+            try await h.database.client.query(
+                "UPDATE api_keys SET revoked_at = now() - \(days) * interval '1 day' WHERE id = \(otherKey.key.id)").collect()
+            try await h.database.client.query("SELECT portico_bump_config_revision()").collect()
+            try await h.waitUntil("old revocation propagated") { try h.call(key: otherKey.secret).problemType == "invalid-key" }
             // A key that expires in three seconds works until then (its expiry travels with the configuration).
             let expiring = try await h.applications.createKey(h.admin, applicationID: h.application.id, slot: "secondary", expiresAt: Date().addingTimeInterval(3))
             try await h.waitUntil("expiring key propagated") { try h.call(key: expiring.secret).status == 200 }

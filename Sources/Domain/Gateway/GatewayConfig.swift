@@ -62,7 +62,8 @@ public struct GatewayConfig: Sendable, Codable, Equatable {
         public var prefix: String
         public var applicationID: UUID
         public var tenantID: UUID
-        /// `active` or `disabled` (revoked keys are left out: unknown and revoked answer alike).
+        /// `active`, `disabled`, or `revoked` (keys revoked within `GatewayConfigLoader.revokedKeyDays`;
+        /// older ones are left out and answer like unknown keys).
         public var status: KeyStatus
         public var expiresAt: Date?
 

@@ -115,7 +115,8 @@ public struct GatewayConfigLoader: Sendable {
                 int8send(coalesce(floor(extract(epoch FROM expires_at))::bigint, '-9223372036854775808'::bigint)) ||
                 int2send(octet_length(convert_to(status, 'UTF8'))::int2) || convert_to(status, 'UTF8') ||
                 int2send(octet_length(convert_to(prefix, 'UTF8'))::int2) || convert_to(prefix, 'UTF8'), ''::bytea), ''::bytea) AS records
-            FROM api_keys WHERE status <> 'revoked'
+            FROM api_keys
+            WHERE status <> 'revoked' OR revoked_at > now() - \(Self.revokedKeyDays) * interval '1 day'
             """, logger: logger
         ).first { try $0.get("records", as: ByteBuffer.self) } ?? ByteBuffer()
         let keys = try sections.parsed(keyBlob, in: sections.keys, parse: Self.parseKeys)
@@ -132,6 +133,11 @@ public struct GatewayConfigLoader: Sendable {
     }
 
     enum LoadError: Error { case malformedRow(String) }
+
+    /// How long a revoked key is still recognised (answered with `key-revoked`, so a developer
+    /// learns what happened to it); older ones are unknown to the gateway and the index stays
+    /// bounded however many keys were rotated out.
+    public static let revokedKeyDays = 30
 
     /// Key records: SHA-256 (32 bytes), application id, tenant id (16 each), expiry in unix
     /// seconds (8, Int64.min for none), status and display prefix (2-byte length, UTF-8).

@@ -29,11 +29,15 @@ struct GatewayProblem {
             headers: "WWW-Authenticate: Bearer realm=\"portico\"\r\n")
     }
     static func invalidKey() -> GatewayProblem {
-        .init(status: 401, type: "invalid-key", title: "Unknown or revoked key", detail: "This key is not valid. Check it in the portal under My applications.",
+        .init(status: 401, type: "invalid-key", title: "Unknown key", detail: "This key is not valid. Check it in the portal under My applications.",
             headers: "WWW-Authenticate: Bearer realm=\"portico\", error=\"invalid_token\"\r\n")
     }
     static func disabledKey(prefix: String) -> GatewayProblem {
         .init(status: 401, type: "key-disabled", title: "Key disabled", detail: "The key \(prefix)… is disabled; enable it in the portal or use the other key slot.",
+            headers: "WWW-Authenticate: Bearer realm=\"portico\", error=\"invalid_token\"\r\n")
+    }
+    static func revokedKey(prefix: String) -> GatewayProblem {
+        .init(status: 401, type: "key-revoked", title: "Key revoked", detail: "The key \(prefix)… was revoked; create a new key in the portal under My applications.",
             headers: "WWW-Authenticate: Bearer realm=\"portico\", error=\"invalid_token\"\r\n")
     }
     static func expiredKey(prefix: String) -> GatewayProblem {

@@ -270,7 +270,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard let entry = config.keys[digest] else { return respondLocally(.invalidKey()) }
         exchange.record.keyPrefix = entry.prefix
         exchange.record.applicationID = entry.applicationID
-        if entry.status != .active { return respondLocally(.disabledKey(prefix: entry.prefix)) }
+        switch entry.status {
+        case .active: break
+        case .revoked: return respondLocally(.revokedKey(prefix: entry.prefix))
+        default: return respondLocally(.disabledKey(prefix: entry.prefix))
+        }
         let unixSeconds = Int64(wallClock)
         if let expiresAt = entry.expiresAt, expiresAt <= unixSeconds { return respondLocally(.expiredKey(prefix: entry.prefix)) }
 
