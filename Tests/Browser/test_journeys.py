@@ -106,6 +106,9 @@ def test_publisher_journey(portico, browser):
     fill(d, "version", "v1", scope="#version-form")
     fill(d, "basePath", "/weather/v1", scope="#version-form")
     fill(d, "targetUrl", f"{portico.base}/_echo", scope="#version-form")
+    fill(d, "methods", "get, post", scope="#version-form")
+    d.execute_script("document.querySelector('#version-form [name=methods]').scrollIntoView({block: 'center'})")
+    screenshot(d, "journey-publisher-version-form")
     click(d, "#version-form button[type=submit]")
     find(d, "#openapi-form")
     bad = d.find_element(By.ID, "openapi-text")
@@ -176,6 +179,10 @@ def test_publisher_journey(portico, browser):
     assert response.status_code == 200
     assert response.headers["Sunset"].endswith("2031 00:00:00 GMT")
     assert response.headers["Deprecation"].startswith("@")
+    # The methods typed in the version form ("get, post") are what the gateway serves.
+    refused = requests.delete(f"{portico.gateway}/weather/v1/forecasts/paris", headers={"X-API-Key": key})
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "GET, HEAD, POST"
 
 
 PAGES = ["/catalog", "/apps", "/approvals", "/publish", "/analytics", "/logs", "/audit", "/teams", "/tenant", "/account"]

@@ -32,13 +32,19 @@ import Testing
         var validator = Validator()
         RoutingConfig(
             targets: [.init(url: "ftp://x", weight: -1), .init(url: "http://ok:8080/base", weight: 5)], connectTimeoutMs: 0, retries: 9,
-            faultInjection: .init(delayPercent: 120, abortPercent: 5, abortStatus: 200)
+            faultInjection: .init(delayPercent: 120, abortPercent: 5, abortStatus: 200), methods: ["get", "POST", "POST"]
         ).validate(into: &validator)
         let fields = Set(validator.errors.map(\.field))
         #expect(fields == [
             "routing.targets[0].url", "routing.targets[0].weight", "routing.connectTimeoutMs", "routing.retries",
-            "routing.faultInjection.delayPercent", "routing.faultInjection.abortStatus",
+            "routing.faultInjection.delayPercent", "routing.faultInjection.abortStatus", "routing.methods",
         ])
+        #expect(validator.errors.filter { $0.field == "routing.methods" }.count == 2)  // lower case, and POST twice
+        var empty = Validator()
+        RoutingConfig(targets: [.init(url: "http://a:1")], methods: []).validate(into: &empty)
+        #expect(empty.errors.map(\.field) == ["routing.methods"])
+        #expect(RoutingConfig(targets: [], methods: ["GET", "POST"]).servedMethods == ["GET", "HEAD", "POST"])
+        #expect(RoutingConfig(targets: [], methods: ["POST"]).servedMethods == ["POST"])
         #expect(UpstreamURL("http://ok:8080/base/")?.pathPrefix == "/base")
         #expect(UpstreamURL("https://api.example.com")?.port == 443)
         #expect(UpstreamURL("http://user@host") == nil)

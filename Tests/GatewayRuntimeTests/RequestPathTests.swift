@@ -81,6 +81,27 @@ import Testing
         }
     }
 
+    @Test func aVersionServingSomeMethodsAnswersOthersWith405AndAllow() async throws {
+        try await GatewayHarness.run(routing: { routing in
+            var routing = routing
+            routing.methods = ["GET", "POST"]
+            return routing
+        }) { h in
+            #expect(try h.call(method: "GET").status == 200)
+            #expect(try h.call(method: "HEAD").status == 200)  // GET implies HEAD
+            #expect(try h.call(method: "POST", body: Data("{}".utf8)).status == 200)
+            let refused = try h.call(method: "DELETE")
+            #expect(refused.status == 405)
+            #expect(refused.problemType == "method-not-allowed")
+            #expect(refused.header("Allow") == "GET, HEAD, POST")
+            // Routing comes before the key: no key needed to learn the methods, as for a 404.
+            let keyless = try rawRequest(port: h.port, "PUT", "/orders/v1/items")
+            #expect(keyless.status == 405 && keyless.header("Allow") == "GET, HEAD, POST")
+            // Nothing refused reached the upstream.
+            #expect(h.upstreams[0].received.allSatisfy { $0.method != "DELETE" && $0.method != "PUT" })
+        }
+    }
+
     @Test func deprecatedVersionsCarryDeprecationSunsetAndLinkAndRetiredAnswer410() async throws {
         try await GatewayHarness.run { h in
             let v2 = try await h.publishing.createVersion(

@@ -95,10 +95,14 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
     public var stripPrefix: Bool
     public var healthCheck: HealthCheck
     public var faultInjection: FaultInjection?
+    /// The methods the version serves (upper case, as HTTP spells them); nil serves every
+    /// method. A version that serves GET also answers HEAD. Other methods get 405 with `Allow`.
+    public var methods: [String]?
 
     public init(
         targets: [Target], loadBalancing: LoadBalancing = .roundRobin, connectTimeoutMs: Int = 2000, readTimeoutMs: Int = 30000,
-        retries: Int = 1, stripPrefix: Bool = true, healthCheck: HealthCheck = HealthCheck(), faultInjection: FaultInjection? = nil
+        retries: Int = 1, stripPrefix: Bool = true, healthCheck: HealthCheck = HealthCheck(), faultInjection: FaultInjection? = nil,
+        methods: [String]? = nil
     ) {
         self.targets = targets
         self.loadBalancing = loadBalancing
@@ -108,10 +112,11 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
         self.stripPrefix = stripPrefix
         self.healthCheck = healthCheck
         self.faultInjection = faultInjection
+        self.methods = methods
     }
 
     enum CodingKeys: String, CodingKey {
-        case targets, loadBalancing, connectTimeoutMs, readTimeoutMs, retries, stripPrefix, healthCheck, faultInjection
+        case targets, loadBalancing, connectTimeoutMs, readTimeoutMs, retries, stripPrefix, healthCheck, faultInjection, methods
     }
 
     /// Every field but `targets` may be omitted and takes the documented default.
@@ -126,6 +131,15 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
         stripPrefix = try container.decodeIfPresent(Bool.self, forKey: .stripPrefix) ?? defaults.stripPrefix
         healthCheck = try container.decodeIfPresent(HealthCheck.self, forKey: .healthCheck) ?? defaults.healthCheck
         faultInjection = try container.decodeIfPresent(FaultInjection.self, forKey: .faultInjection)
+        methods = try container.decodeIfPresent([String].self, forKey: .methods)
+    }
+
+    /// The methods served, HEAD added where GET is served; nil for every method.
+    public var servedMethods: [String]? {
+        guard let methods else { return nil }
+        var served = methods
+        if served.contains("GET") && !served.contains("HEAD") { served.insert("HEAD", at: served.firstIndex(of: "GET")! + 1) }
+        return served
     }
 
     /// Checks every field; errors are named `<prefix>.targets[0].url` and so on.
@@ -151,6 +165,15 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
         validator.check((1...60_000).contains(healthCheck.timeoutMs), "\(prefix).healthCheck.timeoutMs", "must be between 1 and 60000")
         validator.check((1...100).contains(healthCheck.unhealthyThreshold), "\(prefix).healthCheck.unhealthyThreshold", "must be between 1 and 100")
         validator.check((1...3600).contains(healthCheck.ejectSeconds), "\(prefix).healthCheck.ejectSeconds", "must be between 1 and 3600")
+        if let methods {
+            validator.check((1...20).contains(methods.count), "\(prefix).methods", "lists 1 to 20 methods (leave it out to serve every method)")
+            let invalid = methods.filter { method in
+                method.isEmpty || method.count > 32 || method.first!.isNumber
+                    || !method.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+            }
+            validator.check(invalid.isEmpty, "\(prefix).methods", "must be upper-case method names such as GET or POST (not \(invalid.joined(separator: ", ")))")
+            validator.check(Set(methods).count == methods.count, "\(prefix).methods", "lists a method twice")
+        }
         if let fault = faultInjection {
             validator.check((0...100).contains(fault.delayPercent), "\(prefix).faultInjection.delayPercent", "must be between 0 and 100")
             validator.check((0...60_000).contains(fault.delayMs), "\(prefix).faultInjection.delayMs", "must be between 0 and 60000")

@@ -36,6 +36,10 @@ struct GatewayProblem {
         .init(status: 401, type: "key-disabled", title: "Key disabled", detail: "The key \(prefix)… is disabled; enable it in the portal or use the other key slot.",
             headers: "WWW-Authenticate: Bearer realm=\"portico\", error=\"invalid_token\"\r\n")
     }
+    static func methodNotAllowed(_ route: CompiledRoute) -> GatewayProblem {
+        .init(status: 405, type: "method-not-allowed", title: "Method not allowed",
+            detail: "\(route.route.basePath) serves \(route.allowHeader) only.", headers: "Allow: \(route.allowHeader)\r\n")
+    }
     static func revokedKey(prefix: String) -> GatewayProblem {
         .init(status: 401, type: "key-revoked", title: "Key revoked", detail: "The key \(prefix)… was revoked; create a new key in the portal under My applications.",
             headers: "WWW-Authenticate: Bearer realm=\"portico\", error=\"invalid_token\"\r\n")
@@ -99,6 +103,7 @@ struct GatewayProblem {
         case 401: "Unauthorized"
         case 403: "Forbidden"
         case 404: "Not Found"
+        case 405: "Method Not Allowed"
         case 408: "Request Timeout"
         case 410: "Gone"
         case 413: "Content Too Large"

@@ -80,7 +80,7 @@ struct RequestHead {
     private static let head: [[UInt8]] = [Array("HEAD".utf8)]
 
     /// Compares the method's bytes (no `String` made).
-    private func methodIs(_ methods: [[UInt8]]) -> Bool {
+    func methodIs(_ methods: [[UInt8]]) -> Bool {
         raw.withUnsafeReadableBytes { raw in
             let bytes = UnsafeRawBufferPointer(rebasing: raw[method])
             return methods.contains { $0.count == bytes.count && $0.elementsEqual(bytes) }

@@ -263,6 +263,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         exchange.record.apiID = route.apiIDString
         exchange.record.versionID = route.versionIDString
         if route.route.state == .retired { return respondLocally(.retired(route)) }
+        if let methods = route.methods, !head.methodIs(methods) { return respondLocally(.methodNotAllowed(route)) }
 
         // 2. The subscription key.
         guard let key = extractKey(head, exchange) else { return respondLocally(.missingKey()) }

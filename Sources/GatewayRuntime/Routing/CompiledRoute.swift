@@ -19,6 +19,9 @@ final class CompiledRoute: Sendable {
     let unhealthyThreshold: Int
     let ejectNanos: UInt64
     let faultInjection: RoutingConfig.FaultInjection?
+    /// The methods served, as bytes (nil: every method), and the `Allow` value listing them.
+    let methods: [[UInt8]]?
+    let allowHeader: String
     /// "Deprecation: …\r\nSunset: …\r\nLink: …\r\n" for deprecated versions, else empty.
     let lifecycleHeaders: [UInt8]
     /// Lower-case ids for call records.
@@ -51,6 +54,8 @@ final class CompiledRoute: Sendable {
         unhealthyThreshold = routing.healthCheck.unhealthyThreshold
         ejectNanos = UInt64(routing.healthCheck.ejectSeconds) * 1_000_000_000
         faultInjection = routing.faultInjection.flatMap { $0.delayPercent > 0 || $0.abortPercent > 0 ? $0 : nil }
+        methods = routing.servedMethods.map { $0.map { Array($0.utf8) } }
+        allowHeader = routing.servedMethods?.joined(separator: ", ") ?? ""
         var headers = ""
         if route.state == .deprecated {
             let since = Int64((route.deprecatedAt ?? Date()).timeIntervalSince1970)

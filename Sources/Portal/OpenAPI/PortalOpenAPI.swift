@@ -379,6 +379,11 @@ enum PortalOpenAPI {
                 "stripPrefix": ["type": "boolean", "default": true],
                 "healthCheck": ref("HealthCheck"),
                 "faultInjection": ref("FaultInjection"),
+                "methods": [
+                    "type": ["array", "null"], "minItems": 1, "maxItems": 20, "uniqueItems": true,
+                    "items": ["type": "string", "pattern": "^[A-Z_-][A-Z0-9_-]{0,31}$"],
+                    "description": "Methods the version serves; omitted or null serves every method. GET implies HEAD; others get 405 with Allow.",
+                ],
             ], required: ["targets"])
         let user = object(
             ["id": uuid, "email": string, "displayName": string, "isPlatformAdmin": bool, "createdAt": dateTime],

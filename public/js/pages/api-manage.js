@@ -2,6 +2,12 @@ import { api, all } from '../api.js';
 import { h, clear, badge, empty, errorAlert, field, fmtDate, showFieldErrors, clearFieldErrors, toast, busy, confirmDialog } from '../ui.js';
 import { planLimits } from './api-detail.js';
 
+/** "get, post" → ["GET", "POST"]; nothing → null (every method). */
+function methodList(text) {
+  const methods = String(text || '').split(/[\s,]+/).filter(Boolean).map((m) => m.toUpperCase());
+  return methods.length ? methods : null;
+}
+
 export async function render(root, { id }) {
   const apiInfo = await api(`/apis/${id}`);
   const versionsBox = h('div');
@@ -133,7 +139,9 @@ export async function render(root, { id }) {
             options: [['round_robin', 'Round-robin'], ['weighted', 'Weighted'], ['least_connections', 'Least connections'], ['ip_hash', 'IP hash (sticky)']] }),
           field('Connect timeout (ms)', 'connectTimeoutMs', { field: 'routing.connectTimeoutMs', type: 'number', value: routing.connectTimeoutMs }),
           field('Read timeout (ms)', 'readTimeoutMs', { field: 'routing.readTimeoutMs', type: 'number', value: routing.readTimeoutMs }),
-          field('Retries', 'retries', { field: 'routing.retries', type: 'number', value: routing.retries, hint: 'Idempotent requests, on another target' })),
+          field('Retries', 'retries', { field: 'routing.retries', type: 'number', value: routing.retries, hint: 'Idempotent requests, on another target' }),
+          field('Methods', 'methods', { field: 'routing.methods', value: (routing.methods || []).join(', '), placeholder: 'GET, POST',
+            hint: 'Optional: only these (GET implies HEAD); others get 405. Empty: every method.' })),
         h('label.checkbox', h('input', { type: 'checkbox', name: 'stripPrefix', checked: routing.stripPrefix }), 'Strip the base path before forwarding')),
       h('fieldset', h('legend', 'Health'),
         h('div.form-grid',
@@ -161,6 +169,7 @@ export async function render(root, { id }) {
           targets: urls.map((url, i) => ({ url, weight: Number(weights[i]) })),
           loadBalancing: data.get('loadBalancing'), connectTimeoutMs: number('connectTimeoutMs'), readTimeoutMs: number('readTimeoutMs'),
           retries: number('retries'), stripPrefix: form.querySelector('[name=stripPrefix]').checked,
+          methods: methodList(data.get('methods')),
           healthCheck: { path: data.get('hcPath') || undefined, intervalSeconds: number('hcInterval'), timeoutMs: routing.healthCheck.timeoutMs || 2000,
             unhealthyThreshold: number('hcThreshold'), ejectSeconds: number('hcEject') },
           faultInjection: { delayPercent: number('delayPercent'), delayMs: number('delayMs'), abortPercent: number('abortPercent'), abortStatus: number('abortStatus') },
