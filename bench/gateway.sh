@@ -24,6 +24,8 @@
 # its configuration; in production it runs on other machines) shares core 1 with wrk. Both proxies
 # keep upstream connections alive.
 set -euo pipefail
+# --ab's binary may be given relative to where the script was started.
+if [ "${1:-}" = "--ab" ] && [ -n "${2:-}" ]; then set -- "$1" "$(realpath "$2")"; fi
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
@@ -135,8 +137,10 @@ if [ "$MODE" = "--ab" ]; then
         taskset -c 0 "$OTHER" > "$WORK/gateway-other.log" 2>&1 &
     OTHER_PID=$!
     PIDS+=($OTHER_PID)
-    for _ in $(seq 1 100); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/")" = 200 ] && break; sleep 0.1
+    for i in $(seq 1 100); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/")" = 200 ] && break
+        [ "$i" = 100 ] && { echo "$OTHER does not answer 200 on /bench/v1/ (its log: $WORK/gateway-other.log)" >&2; tail -5 "$WORK/gateway-other.log" >&2; exit 1; }
+        sleep 0.1
     done
     taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" >/dev/null
     half=$((CONNECTIONS / 2))
@@ -233,10 +237,10 @@ else
     }
     log "Reloads under traffic"
     reload "one key revoked" \
-        "UPDATE api_keys SET status = 'revoked' WHERE id = (SELECT id FROM api_keys WHERE prefix LIKE 'pk_scale_%' ORDER BY id LIMIT 1)"
+        "UPDATE api_keys SET status = 'revoked', revoked_at = now() WHERE id = (SELECT id FROM api_keys WHERE prefix LIKE 'pk_scale_%' ORDER BY id LIMIT 1)"
     reload "every section changed" \
         "UPDATE api_versions SET routing = routing || '{\"retries\": 2}', updated_at = now() WHERE id = (SELECT id FROM api_versions WHERE base_path LIKE '/scale-%' ORDER BY id LIMIT 1);
-         UPDATE api_keys SET status = 'revoked' WHERE id = (SELECT id FROM api_keys WHERE prefix LIKE 'pk_scale_%' AND status = 'active' ORDER BY id LIMIT 1);
+         UPDATE api_keys SET status = 'revoked', revoked_at = now() WHERE id = (SELECT id FROM api_keys WHERE prefix LIKE 'pk_scale_%' AND status = 'active' ORDER BY id LIMIT 1);
          UPDATE subscriptions SET state = 'suspended' WHERE id = (SELECT id FROM subscriptions WHERE state = 'active' AND api_version_id IN (SELECT id FROM api_versions WHERE base_path LIKE '/scale-%') ORDER BY id LIMIT 1)"
     RSS_AFTER=$(awk '/VmRSS/ {print $2}' /proc/$GW_PID/status)
     echo "resident memory: $((RSS_BEFORE / 1024)) MB before reload, $((RSS_AFTER / 1024)) MB after (target ≤ 300 MB)"

@@ -33,8 +33,8 @@ final class GatewayShared: Sendable {
     }
 }
 
-/// One upstream pool, metrics shard and call-log shard per event loop, created before the
-/// listeners start.
+/// One upstream pool, metrics shard, call-log shard and buffer recycler per event loop, created
+/// before the listeners start.
 final class PoolDirectory: @unchecked Sendable {
     // @unchecked: the dictionary is filled before any connection exists and never changes after;
     // each pool is only used on its own event loop.
@@ -44,10 +44,11 @@ final class PoolDirectory: @unchecked Sendable {
         let pool: UpstreamPool
         let metrics: GatewayMetrics.Shard
         let logs: CallLogBuffer.Shard
+        let buffers: BufferRecycler
     }
 
     func register(_ pool: UpstreamPool, metrics: GatewayMetrics.Shard, logs: CallLogBuffer.Shard) {
-        loops[ObjectIdentifier(pool.eventLoop)] = LoopResources(pool: pool, metrics: metrics, logs: logs)
+        loops[ObjectIdentifier(pool.eventLoop)] = LoopResources(pool: pool, metrics: metrics, logs: logs, buffers: BufferRecycler())
     }
 
     func resources(for eventLoop: any EventLoop) -> LoopResources {

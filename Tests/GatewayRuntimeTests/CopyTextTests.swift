@@ -104,6 +104,19 @@ import Testing
         buffer.clear()
         buffer.writeRaw(maximumBytes: 21) { $0.decimal(5, minimumWidth: 3) }
         #expect(String(buffer: buffer) == "005")
+        // Every digit count and padding, against Swift's own formatting.
+        var random = FastRandom()
+        var values: [Int64] = [9, 10, 11, 99, 100, 101, 999, 1_000, 1_001, 999_999, 1_000_000_000_000_000_000, Int64.max - 1]
+        for _ in 0..<2_000 { values.append(Int64(bitPattern: random.next()) >> Int64(random.next() % 63)) }
+        for value in values {
+            for width in [1, 2, 3, 6, 20] {
+                buffer.clear()
+                buffer.writeRaw(maximumBytes: 21) { $0.decimal(value, minimumWidth: width) }
+                let digits = String(value.magnitude)
+                let expected = (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
+                #expect(String(buffer: buffer) == expected)
+            }
+        }
         let uuid = UUID()
         buffer.clear()
         buffer.writeRaw(maximumBytes: 36) { $0.uuid(uuid) }

@@ -99,6 +99,14 @@ import Testing
             #expect(keyless.status == 405 && keyless.header("Allow") == "GET, HEAD, POST")
             // Nothing refused reached the upstream.
             #expect(h.upstreams[0].received.allSatisfy { $0.method != "DELETE" && $0.method != "PUT" })
+
+            // A local answer to HEAD has no body: the next response on the connection parses cleanly.
+            let connection = try RawHTTPConnection(port: h.port)
+            try connection.send("HEAD /orders/v1/items HTTP/1.1\r\nHost: x\r\n\r\n")
+            let head = try connection.readResponse(forHEAD: true)
+            #expect(head.status == 401 && head.header("Content-Length").flatMap(Int.init).map { $0 > 0 } == true)
+            try connection.send("GET /orders/v1/items HTTP/1.1\r\nHost: x\r\nX-API-Key: \(h.key.secret)\r\n\r\n")
+            #expect(try connection.readResponse().status == 200)
         }
     }
 

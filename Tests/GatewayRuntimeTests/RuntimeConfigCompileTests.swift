@@ -34,6 +34,37 @@ import Testing
         return config.subscriptions[SubscriptionKey(route: route, application: entry.application)]
     }
 
+    /// A revoked key is told apart from an unknown one for `revokedKeyDays`, counted from its
+    /// revocation at request time (not from the last reload); the time survives the disk snapshot,
+    /// and snapshots from before it was kept still load.
+    @Test func revocationTimesTravelThroughCompileAndSnapshot() throws {
+        let application = UUID()
+        let now = Date(timeIntervalSince1970: Double(Int64(Date().timeIntervalSince1970)))
+        var recent = key(application)
+        recent.status = .revoked
+        recent.revokedAt = now.addingTimeInterval(-86_400)
+        var config = GatewayConfig(revision: 1, generatedAt: now, routes: [route("/orders/v1")], plans: [plan], keys: [key(application), recent], subscriptions: [])
+        let compiled = RuntimeConfig.compile(config, targets: TargetRegistry(), limiters: LimiterRegistry())
+        let days = Int64(GatewayConfigLoader.revokedKeyDays)
+        #expect(compiled.keys[recent.hash]?.forgottenAt == Int64(now.timeIntervalSince1970) - 86_400 + days * 86_400)
+        #expect(compiled.keys[config.keys[0].hash]?.forgottenAt == nil)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portico-snapshot-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = SnapshotStore(path: directory.appendingPathComponent("snapshot").path)
+        try store.save(config)
+        #expect(try store.load() == config)
+
+        // A snapshot written before revocation times were kept: seven fields per key line.
+        let text = try String(contentsOfFile: store.path, encoding: .utf8)
+        let legacy = text.split(separator: "\n").map { line in
+            line.hasPrefix("K\t") ? line.split(separator: "\t", omittingEmptySubsequences: false).dropLast().joined(separator: "\t") : String(line)
+        }.joined(separator: "\n") + "\n"
+        try legacy.write(toFile: store.path, atomically: true, encoding: .utf8)
+        config.keys[1].revokedAt = nil
+        #expect(try store.load() == config)
+    }
+
     @Test func unchangedSectionsAreReusedAndStillJoinUp() throws {
         let (targets, limiters) = (TargetRegistry(), LimiterRegistry())
         let (appA, appB) = (UUID(), UUID())

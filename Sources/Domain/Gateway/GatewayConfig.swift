@@ -66,14 +66,18 @@ public struct GatewayConfig: Sendable, Codable, Equatable {
         /// older ones are left out and answer like unknown keys).
         public var status: KeyStatus
         public var expiresAt: Date?
+        /// When a revoked key was revoked: the gateway stops telling it apart from an unknown key
+        /// `revokedKeyDays` later even if no reload happens in between.
+        public var revokedAt: Date?
 
-        public init(hash: KeyHash, prefix: String, applicationID: UUID, tenantID: UUID, status: KeyStatus, expiresAt: Date?) {
+        public init(hash: KeyHash, prefix: String, applicationID: UUID, tenantID: UUID, status: KeyStatus, expiresAt: Date?, revokedAt: Date? = nil) {
             self.hash = hash
             self.prefix = prefix
             self.applicationID = applicationID
             self.tenantID = tenantID
             self.status = status
             self.expiresAt = expiresAt
+            self.revokedAt = revokedAt
         }
     }
 

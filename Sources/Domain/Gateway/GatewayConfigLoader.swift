@@ -113,6 +113,7 @@ public struct GatewayConfigLoader: Sendable {
             """
             SELECT coalesce(string_agg(key_hash || uuid_send(application_id) || uuid_send(tenant_id) ||
                 int8send(coalesce(floor(extract(epoch FROM expires_at))::bigint, '-9223372036854775808'::bigint)) ||
+                int8send(coalesce(floor(extract(epoch FROM revoked_at))::bigint, '-9223372036854775808'::bigint)) ||
                 int2send(octet_length(convert_to(status, 'UTF8'))::int2) || convert_to(status, 'UTF8') ||
                 int2send(octet_length(convert_to(prefix, 'UTF8'))::int2) || convert_to(prefix, 'UTF8'), ''::bytea), ''::bytea) AS records
             FROM api_keys
@@ -139,21 +140,23 @@ public struct GatewayConfigLoader: Sendable {
     /// bounded however many keys were rotated out.
     public static let revokedKeyDays = 30
 
-    /// Key records: SHA-256 (32 bytes), application id, tenant id (16 each), expiry in unix
-    /// seconds (8, Int64.min for none), status and display prefix (2-byte length, UTF-8).
+    /// Key records: SHA-256 (32 bytes), application id, tenant id (16 each), expiry and
+    /// revocation in unix seconds (8 each, Int64.min for none), status and display prefix
+    /// (2-byte length, UTF-8).
     static func parseKeys(_ blob: ByteBuffer) throws -> [GatewayConfig.Key] {
         var blob = blob
         var keys: [GatewayConfig.Key] = []
         keys.reserveCapacity(blob.readableBytes / 90)
         while blob.readableBytes > 0 {
             guard let hash = blob.readSlice(length: 32).flatMap(KeyHash.init(buffer:)), let application = blob.readUUIDBytes(),
-                let tenant = blob.readUUIDBytes(), let expires = blob.readInteger(as: Int64.self),
+                let tenant = blob.readUUIDBytes(), let expires = blob.readInteger(as: Int64.self), let revoked = blob.readInteger(as: Int64.self),
                 let status = blob.readShortText().flatMap(KeyStatus.init(rawValue:)), let prefix = blob.readShortText()
             else { throw LoadError.malformedRow("key") }
             keys.append(
                 .init(
                     hash: hash, prefix: prefix, applicationID: application, tenantID: tenant, status: status,
-                    expiresAt: expires == .min ? nil : Date(timeIntervalSince1970: TimeInterval(expires))))
+                    expiresAt: expires == .min ? nil : Date(timeIntervalSince1970: TimeInterval(expires)),
+                    revokedAt: revoked == .min ? nil : Date(timeIntervalSince1970: TimeInterval(revoked))))
         }
         return keys
     }

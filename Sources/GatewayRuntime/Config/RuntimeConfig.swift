@@ -22,6 +22,8 @@ struct KeyEntry: Sendable {
     var status: KeyStatus
     /// Unix seconds.
     var expiresAt: Int64?
+    /// Unix seconds after which a revoked key answers like an unknown one.
+    var forgottenAt: Int64?
 }
 
 struct SubscriptionKey: Hashable, Sendable {
@@ -114,7 +116,8 @@ final class RuntimeConfig: Sendable {
                 let index = application(key.applicationID)
                 built[key.hash] = KeyEntry(
                     application: index, applicationID: applicationNames[Int(index)], tenantID: key.tenantID, prefix: key.prefix, status: key.status,
-                    expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) })
+                    expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) },
+                    forgottenAt: key.revokedAt.map { Int64($0.timeIntervalSince1970) + Int64(GatewayConfigLoader.revokedKeyDays) * 86_400 })
             }
             keys = built
         }

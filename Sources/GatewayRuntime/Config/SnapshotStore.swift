@@ -34,6 +34,7 @@ struct SnapshotStore: Sendable {
         for key in config.keys {
             line = "K\t\(key.hash.hex)\t\(key.prefix)\t\(key.applicationID.uuidString)\t\(key.tenantID.uuidString)\t\(key.status.rawValue)\t"
             line += key.expiresAt.map { String(Int64($0.timeIntervalSince1970)) } ?? "-"
+            line += "\t" + (key.revokedAt.map { String(Int64($0.timeIntervalSince1970)) } ?? "-")
             line += "\n"
             data.append(contentsOf: Array(line.utf8))
         }
@@ -68,11 +69,14 @@ struct SnapshotStore: Sendable {
             let fields = line.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             switch fields.first {
             case "K":
-                guard fields.count == 7, let hash = KeyHash(hex: fields[1]), let application = UUID(uuidString: fields[3]),
+                // Seven fields in snapshots written before revocation times were kept.
+                guard fields.count == 7 || fields.count == 8, let hash = KeyHash(hex: fields[1]), let application = UUID(uuidString: fields[3]),
                     let tenant = UUID(uuidString: fields[4]), let status = KeyStatus(rawValue: fields[5])
                 else { throw Failure.malformed("key line") }
                 let expires = fields[6] == "-" ? nil : Int64(fields[6]).map { Date(timeIntervalSince1970: TimeInterval($0)) }
-                keys.append(.init(hash: hash, prefix: fields[2], applicationID: application, tenantID: tenant, status: status, expiresAt: expires))
+                let revoked = fields.count == 8 && fields[7] != "-" ? Int64(fields[7]).map { Date(timeIntervalSince1970: TimeInterval($0)) } : nil
+                keys.append(
+                    .init(hash: hash, prefix: fields[2], applicationID: application, tenantID: tenant, status: status, expiresAt: expires, revokedAt: revoked))
             case "S":
                 guard fields.count == 6, let id = UUID(uuidString: fields[1]), let application = UUID(uuidString: fields[2]),
                     let version = UUID(uuidString: fields[3]), let plan = UUID(uuidString: fields[4]), let state = SubscriptionState(rawValue: fields[5])

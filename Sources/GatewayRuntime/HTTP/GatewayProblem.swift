@@ -119,8 +119,10 @@ struct GatewayProblem {
         }
     }
 
-    /// The whole response: head (with `extraHeaders`) and JSON body, in one buffer.
-    func encode(requestID: RequestID, extraHeaders: [UInt8], close: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// The whole response: head (with `extraHeaders`) and JSON body, in one buffer. An answer to
+    /// HEAD keeps the head (Content-Length included) and leaves the body out: a keep-alive client
+    /// would read body bytes as the start of its next response.
+    func encode(requestID: RequestID, extraHeaders: [UInt8], close: Bool, forHEAD: Bool = false, allocator: ByteBufferAllocator) -> ByteBuffer {
         let body = "{\"type\":\"\(Self.typeBase)\(type)\",\"title\":\"\(Self.escape(title))\",\"status\":\(status),\"detail\":\"\(Self.escape(detail))\",\"requestId\":\"\(Self.escape(requestID.description))\"}"
         var buffer = allocator.buffer(capacity: 512 + body.utf8.count)
         buffer.writeString("HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\nContent-Type: application/problem+json\r\nContent-Length: \(body.utf8.count)\r\n")
@@ -129,7 +131,7 @@ struct GatewayProblem {
         buffer.writeBytes(extraHeaders)
         if close { buffer.writeString("Connection: close\r\n") }
         buffer.writeString("\r\n")
-        buffer.writeString(body)
+        if !forHEAD { buffer.writeString(body) }
         return buffer
     }
 

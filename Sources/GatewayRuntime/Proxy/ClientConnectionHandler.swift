@@ -30,6 +30,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private let pool: UpstreamPool
     private let metrics: GatewayMetrics.Shard
     private let logs: CallLogBuffer.Shard
+    private let buffers: BufferRecycler
     private let tls: Bool
     private var context: ChannelHandlerContext!
     private var inbound: ByteBuffer?
@@ -49,17 +50,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var lastKey: [UInt8] = []
     private var lastKeyDigest: KeyDigest?
     private var readTimerFiresAt: UInt64 = 0
-    /// The buffers of the last upstream head and response head written. Once the socket has
-    /// taken their bytes (usually within the write call) they are referenced only here, and the
-    /// next request writes into them instead of allocating; see `reuse`.
-    private var spareUpstreamBuffer: ByteBuffer?
-    private var spareClientBuffer: ByteBuffer?
 
     init(shared: GatewayShared, loop: PoolDirectory.LoopResources, tls: Bool) {
         self.shared = shared
         self.pool = loop.pool
         self.metrics = loop.metrics
         self.logs = loop.logs
+        self.buffers = loop.buffers
         self.tls = tls
     }
 
@@ -269,6 +266,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard let key = extractKey(head, exchange) else { return respondLocally(.missingKey()) }
         let digest = digest(of: key)
         guard let entry = config.keys[digest] else { return respondLocally(.invalidKey()) }
+        let unixSeconds = Int64(wallClock)
+        if entry.status == .revoked, let forgottenAt = entry.forgottenAt, forgottenAt <= unixSeconds { return respondLocally(.invalidKey()) }
         exchange.record.keyPrefix = entry.prefix
         exchange.record.applicationID = entry.applicationID
         switch entry.status {
@@ -276,7 +275,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case .revoked: return respondLocally(.revokedKey(prefix: entry.prefix))
         default: return respondLocally(.disabledKey(prefix: entry.prefix))
         }
-        let unixSeconds = Int64(wallClock)
         if let expiresAt = entry.expiresAt, expiresAt <= unixSeconds { return respondLocally(.expiredKey(prefix: entry.prefix)) }
 
         // 3. An active subscription of this application to this version.
@@ -452,11 +450,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             buffer.writeBuffer(&exchange.pendingBody)
             exchange.pendingBody.clear()
         }
-        Self.keep(buffer, in: &spareUpstreamBuffer)
         exchange.requestSent = true
         let now = NIODeadline.now().uptimeNanoseconds
         exchange.upstreamStart = now
         connection.channel.writeAndFlush(NIOAny(buffer), promise: nil)
+        buffers.give(buffer)
         armReadTimeout(exchange, now: now)
     }
 
@@ -470,7 +468,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let maximum = 2 * head.raw.readableBytes + prefix.utf8.count + target.hostHeader.utf8.count + 2 * clientIP.utf8.count
             + exchange.requestID.utf8Count + exchange.traceparent.utf8Count + 256
         // Sized for the reservation, so writing never reallocates.
-        var buffer = Self.reuse(&spareUpstreamBuffer, capacity: maximum + bodyBytes, allocator: allocator)
+        var buffer = buffers.take(capacity: maximum + bodyBytes, allocator: allocator)
         // Everything taken from the client's head is copied through one pointer: no views or
         // slices (each a reference count round trip) per header.
         head.raw.withUnsafeReadableBytes { raw in
@@ -539,20 +537,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
         }
         return buffer
-    }
-
-    /// A buffer with room for `capacity` bytes: the kept one when nothing else references it any
-    /// more (writing into a shared one would copy it, which `clear` does by allocating anew).
-    private static func reuse(_ spare: inout ByteBuffer?, capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
-        guard var buffer = spare.take() else { return allocator.buffer(capacity: capacity) }
-        buffer.clear(minimumCapacity: capacity)
-        return buffer
-    }
-
-    /// Keeps a written buffer for the next request unless it is large (a big first body read):
-    /// at most 4 KiB stays with each connection.
-    private static func keep(_ buffer: ByteBuffer, in spare: inout ByteBuffer?) {
-        spare = buffer.capacity <= 2048 ? buffer : nil
     }
 
     /// Moves request body bytes from the client buffer to the upstream (or holds them until a
@@ -669,7 +653,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if !exchange.requestFramer.isComplete { closeAfterResponse = true }
             if shared.draining.load(ordering: .relaxed) { closeAfterResponse = true }
             let maximum = head.raw.readableBytes + exchange.requestID.utf8Count + route.lifecycleHeaders.count + 192
-            var out = Self.reuse(&spareClientBuffer, capacity: maximum + buffer.readableBytes, allocator: context.channel.allocator)
+            var out = buffers.take(capacity: maximum + buffer.readableBytes, allocator: context.channel.allocator)
             head.raw.withUnsafeReadableBytes { raw in
                 out.writeRaw(maximumBytes: maximum) { writer in
                     writer.bytes(UnsafeRawBufferPointer(rebasing: raw[0..<head.statusLineEnd]))
@@ -696,7 +680,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
             exchange.bytesOut += Int64(out.readableBytes)
             exchange.responseFramer = framer
-            Self.keep(out, in: &spareClientBuffer)
             if framer.isComplete {
                 // The whole response is here: one write-and-flush instead of a write now and a flush later.
                 context.writeAndFlush(wrapOutboundOut(out), promise: nil)
@@ -705,6 +688,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 context.write(wrapOutboundOut(out), promise: nil)
                 flushPending = true
             }
+            buffers.give(out)
             if buffer.readableBytes > 0 { exchange.upstreamKeepAlive = false }
             if framer.isComplete { responseComplete(exchange) }
             return
@@ -929,7 +913,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if let route = exchange.route, problem.status < 500 || problem.type == "fault-injected" { extra += route.lifecycleHeaders }
         let buffer = problem.encode(
             requestID: exchange.requestID, extraHeaders: extra, close: closeAfterResponse || shared.draining.load(ordering: .relaxed),
-            allocator: context.channel.allocator)
+            forHEAD: exchange.isHEAD, allocator: context.channel.allocator)
         exchange.bytesOut += Int64(buffer.readableBytes)
         exchange.responseStatus = problem.status
         context.write(wrapOutboundOut(buffer), promise: nil)
