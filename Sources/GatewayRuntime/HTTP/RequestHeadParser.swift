@@ -118,6 +118,13 @@ enum RequestHeadParser {
                 if head.host != nil { throw .badRequest("more than one Host header") }
                 head.host = index
                 field.kind = .rewritten
+            case .contentLength where !value.isEmpty && value.count <= 18 && value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }):
+                // The usual single number, read without a String.
+                let length = value.reduce(Int64(0)) { $0 &* 10 &+ Int64($1 &- 0x30) }
+                if let existing = head.contentLength, existing != length { throw .badRequest("conflicting Content-Length values") }
+                head.contentLength = length
+                sawContentLength = true
+                field.kind = .hopByHop  // re-emitted by the gateway from the parsed value
             case .contentLength:
                 let text = String(decoding: value, as: UTF8.self)
                 // "5, 5" is a list of equal values (RFC 9110 §8.6); anything else differing is ambiguous.
@@ -134,6 +141,12 @@ enum RequestHeadParser {
             case .transferEncoding:
                 let text = (String(decoding: value, as: UTF8.self)).lowercased()
                 transferEncoding = transferEncoding.map { $0 + "," + text } ?? text
+                field.kind = .hopByHop
+            case .connection where HeaderName.equals(value, "keep-alive"):
+                head.connectionKeepAlive = true  // what most clients send: no String made
+                field.kind = .hopByHop
+            case .connection where HeaderName.equals(value, "close"):
+                head.connectionClose = true
                 field.kind = .hopByHop
             case .connection:
                 let text = (String(decoding: value, as: UTF8.self)).lowercased()
