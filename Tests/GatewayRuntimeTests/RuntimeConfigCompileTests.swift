@@ -54,6 +54,15 @@ import Testing
         let store = SnapshotStore(path: directory.appendingPathComponent("snapshot").path)
         try store.save(config)
         #expect(try store.load() == config)
+        // Routes and plans unchanged: their JSON is reused, revision and keys are new.
+        config.revision = 2
+        config.keys.append(key(application))
+        try store.save(config)
+        #expect(try store.load() == config)
+        config.revision = 3
+        config.routes.append(route("/shipping/v1"))
+        try store.save(config)
+        #expect(try store.load() == config)
 
         // A snapshot written before revocation times were kept: seven fields per key line.
         let text = try String(contentsOfFile: store.path, encoding: .utf8)
