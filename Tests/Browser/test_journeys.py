@@ -107,6 +107,7 @@ def test_publisher_journey(portico, browser):
     fill(d, "basePath", "/weather/v1", scope="#version-form")
     fill(d, "targetUrl", f"{portico.base}/_echo", scope="#version-form")
     fill(d, "methods", "get, post", scope="#version-form")
+    fill(d, "corsOrigins", "https://weather.example", scope="#version-form")
     d.execute_script("document.querySelector('#version-form [name=methods]').scrollIntoView({block: 'center'})")
     screenshot(d, "journey-publisher-version-form")
     click(d, "#version-form button[type=submit]")
@@ -183,6 +184,12 @@ def test_publisher_journey(portico, browser):
     refused = requests.delete(f"{portico.gateway}/weather/v1/forecasts/paris", headers={"X-API-Key": key})
     assert refused.status_code == 405
     assert refused.headers["Allow"] == "GET, HEAD, POST"
+    # So is the browser origin: its preflight is answered by the gateway, without a key.
+    preflight = requests.options(f"{portico.gateway}/weather/v1/forecasts/paris",
+                                 headers={"Origin": "https://weather.example", "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://weather.example"
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET, HEAD, POST"
 
 
 PAGES = ["/catalog", "/apps", "/approvals", "/publish", "/analytics", "/logs", "/audit", "/teams", "/tenant", "/account"]

@@ -44,6 +44,20 @@ import Testing
         RoutingConfig(targets: [.init(url: "http://a:1")], methods: []).validate(into: &empty)
         #expect(empty.errors.map(\.field) == ["routing.methods"])
         #expect(RoutingConfig(targets: [], methods: ["GET", "POST"]).servedMethods == ["GET", "HEAD", "POST"])
+        // CORS origins: what a browser sends in Origin, or * alone.
+        func corsErrors(_ origins: [String], maxAge: Int = 600) -> [String] {
+            var validator = Validator()
+            RoutingConfig(targets: [.init(url: "http://a:1")], cors: .init(allowedOrigins: origins, maxAgeSeconds: maxAge)).validate(into: &validator)
+            return validator.errors.map(\.field)
+        }
+        #expect(corsErrors(["https://app.example.com", "http://localhost:3000"]).isEmpty)
+        #expect(corsErrors(["*"]).isEmpty)
+        #expect(corsErrors(["*", "https://a.example"]) == ["routing.cors.allowedOrigins"])
+        #expect(corsErrors(["https://app.example.com/"]) == ["routing.cors.allowedOrigins"])
+        #expect(corsErrors(["https://App.example.com"]) == ["routing.cors.allowedOrigins"])
+        #expect(corsErrors(["app.example.com"]) == ["routing.cors.allowedOrigins"])
+        #expect(corsErrors([]) == ["routing.cors.allowedOrigins"])
+        #expect(corsErrors(["https://a.example"], maxAge: -1) == ["routing.cors.maxAgeSeconds"])
         #expect(RoutingConfig(targets: [], methods: ["POST"]).servedMethods == ["POST"])
         #expect(UpstreamURL("http://ok:8080/base/")?.pathPrefix == "/base")
         #expect(UpstreamURL("https://api.example.com")?.port == 443)

@@ -110,6 +110,53 @@ import Testing
         }
     }
 
+    @Test func corsPreflightsAreAnsweredWithoutAKeyAndAllowedOriginsCanReadEveryAnswer() async throws {
+        try await GatewayHarness.run(routing: { routing in
+            var routing = routing
+            routing.cors = .init(allowedOrigins: ["https://app.example.com"], maxAgeSeconds: 300)
+            return routing
+        }) { h in
+            let app = "https://app.example.com"
+            // Preflight: answered by the gateway, no key, nothing reaches the upstream.
+            let preflight = try rawRequest(port: h.port, "OPTIONS", "/orders/v1/items", headers: [
+                "Origin": app, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key, content-type",
+            ])
+            #expect(preflight.status == 204)
+            #expect(preflight.header("Access-Control-Allow-Origin") == app)
+            #expect(preflight.header("Access-Control-Allow-Methods") == "POST")
+            #expect(preflight.header("Access-Control-Allow-Headers") == "x-api-key, content-type")
+            #expect(preflight.header("Access-Control-Max-Age") == "300")
+            #expect(preflight.header("X-Request-Id") != nil)
+            #expect(h.upstreams[0].received.allSatisfy { $0.method != "OPTIONS" })
+            // Another origin's preflight is refused with a problem document.
+            let foreign = try rawRequest(port: h.port, "OPTIONS", "/orders/v1/items", headers: ["Origin": "https://evil.example", "Access-Control-Request-Method": "GET"])
+            #expect(foreign.status == 403 && foreign.problemType == "origin-not-allowed")
+            #expect(foreign.header("Access-Control-Allow-Origin") == nil)
+
+            // The call itself: the gateway's CORS headers replace the upstream's.
+            let call = try h.call("/orders/v1/items?cors=1", headers: ["Origin": app])
+            #expect(call.status == 200)
+            #expect(call.headers.filter { $0.0.lowercased() == "access-control-allow-origin" }.map(\.1) == [app])
+            #expect(call.header("Access-Control-Expose-Headers")?.contains("RateLimit-Remaining") == true)
+            #expect(call.header("Vary") == "Origin")
+            // A refusal is readable by the page too.
+            let refused = try rawRequest(port: h.port, "GET", "/orders/v1/items", headers: ["Origin": app])
+            #expect(refused.status == 401 && refused.header("Access-Control-Allow-Origin") == app)
+            // No Origin, or one not allowed: no CORS headers.
+            #expect(try h.call("/orders/v1/items?cors=1").header("Access-Control-Allow-Origin") == nil)
+            #expect(try h.call("/orders/v1/items?cors=1", headers: ["Origin": "https://evil.example"]).header("Access-Control-Allow-Origin") == nil)
+        }
+    }
+
+    @Test func withoutACorsPolicyTheUpstreamsOwnAccessControlHeadersPass() async throws {
+        try await GatewayHarness.run { h in
+            let call = try h.call("/orders/v1/items?cors=1", headers: ["Origin": "https://app.example.com"])
+            #expect(call.header("Access-Control-Allow-Origin") == "https://upstream.example")
+            // An OPTIONS request is an ordinary call then: it needs the key and reaches the upstream.
+            #expect(try rawRequest(port: h.port, "OPTIONS", "/orders/v1/items", headers: ["Origin": "https://a.example", "Access-Control-Request-Method": "GET"]).status == 401)
+        }
+    }
+
     @Test func deprecatedVersionsCarryDeprecationSunsetAndLinkAndRetiredAnswer410() async throws {
         try await GatewayHarness.run { h in
             let v2 = try await h.publishing.createVersion(

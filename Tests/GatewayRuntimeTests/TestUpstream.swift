@@ -99,6 +99,8 @@ final class TestUpstream: Sendable {
                 let respond = { [self] in
                     var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(body.count))])
                     if close { headers.add(name: "Connection", value: "close") }
+                    // ?cors=1: the upstream's own CORS answer (the gateway passes or replaces it).
+                    if param("cors") == 1 { headers.add(name: "Access-Control-Allow-Origin", value: "https://upstream.example") }
                     context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
                     context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in

@@ -85,6 +85,38 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
         enum CodingKeys: String, CodingKey { case delayPercent, delayMs, abortPercent, abortStatus }
     }
 
+    /// Cross-origin calls from browsers: the gateway answers preflights itself (no key needed)
+    /// and adds `Access-Control-*` to every answer for an allowed origin, the upstream's own
+    /// `Access-Control-*` headers replaced.
+    public struct Cors: Sendable, Hashable, Codable {
+        /// Origins such as `https://app.example.com` (scheme, host, port; lower case), or `*` alone for any.
+        public var allowedOrigins: [String]
+        /// How long a browser may reuse a preflight answer.
+        public var maxAgeSeconds: Int
+
+        public init(allowedOrigins: [String], maxAgeSeconds: Int = 600) {
+            self.allowedOrigins = allowedOrigins
+            self.maxAgeSeconds = maxAgeSeconds
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            allowedOrigins = try container.decode([String].self, forKey: .allowedOrigins)
+            maxAgeSeconds = try container.decodeIfPresent(Int.self, forKey: .maxAgeSeconds) ?? 600
+        }
+
+        enum CodingKeys: String, CodingKey { case allowedOrigins, maxAgeSeconds }
+
+        /// Whether `origin` is what a browser sends in `Origin`: scheme, host and port only, lower case.
+        static func isOrigin(_ origin: String) -> Bool {
+            guard origin == origin.lowercased(), origin.count <= 253, let components = URLComponents(string: origin),
+                let scheme = components.scheme, scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
+                components.path.isEmpty, components.query == nil, components.fragment == nil, components.user == nil
+            else { return false }
+            return origin.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 }
+        }
+    }
+
     public var targets: [Target]
     public var loadBalancing: LoadBalancing
     public var connectTimeoutMs: Int
@@ -98,11 +130,12 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
     /// The methods the version serves (upper case, as HTTP spells them); nil serves every
     /// method. A version that serves GET also answers HEAD. Other methods get 405 with `Allow`.
     public var methods: [String]?
+    public var cors: Cors?
 
     public init(
         targets: [Target], loadBalancing: LoadBalancing = .roundRobin, connectTimeoutMs: Int = 2000, readTimeoutMs: Int = 30000,
         retries: Int = 1, stripPrefix: Bool = true, healthCheck: HealthCheck = HealthCheck(), faultInjection: FaultInjection? = nil,
-        methods: [String]? = nil
+        methods: [String]? = nil, cors: Cors? = nil
     ) {
         self.targets = targets
         self.loadBalancing = loadBalancing
@@ -113,10 +146,11 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
         self.healthCheck = healthCheck
         self.faultInjection = faultInjection
         self.methods = methods
+        self.cors = cors
     }
 
     enum CodingKeys: String, CodingKey {
-        case targets, loadBalancing, connectTimeoutMs, readTimeoutMs, retries, stripPrefix, healthCheck, faultInjection, methods
+        case targets, loadBalancing, connectTimeoutMs, readTimeoutMs, retries, stripPrefix, healthCheck, faultInjection, methods, cors
     }
 
     /// Every field but `targets` may be omitted and takes the documented default.
@@ -132,6 +166,7 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
         healthCheck = try container.decodeIfPresent(HealthCheck.self, forKey: .healthCheck) ?? defaults.healthCheck
         faultInjection = try container.decodeIfPresent(FaultInjection.self, forKey: .faultInjection)
         methods = try container.decodeIfPresent([String].self, forKey: .methods)
+        cors = try container.decodeIfPresent(Cors.self, forKey: .cors)
     }
 
     /// The methods served, HEAD added where GET is served; nil for every method.
@@ -173,6 +208,19 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
             }
             validator.check(invalid.isEmpty, "\(prefix).methods", "must be upper-case method names such as GET or POST (not \(invalid.joined(separator: ", ")))")
             validator.check(Set(methods).count == methods.count, "\(prefix).methods", "lists a method twice")
+        }
+        if let cors {
+            let origins = cors.allowedOrigins
+            validator.check((1...50).contains(origins.count), "\(prefix).cors.allowedOrigins", "lists 1 to 50 origins (leave cors out to refuse cross-origin calls)")
+            if origins.contains("*") {
+                validator.check(origins.count == 1, "\(prefix).cors.allowedOrigins", "* allows every origin and stands alone")
+            } else {
+                let invalid = origins.filter { !Cors.isOrigin($0) }
+                validator.check(
+                    invalid.isEmpty, "\(prefix).cors.allowedOrigins",
+                    "must be origins such as https://app.example.com: scheme, host and port, lower case, no path (not \(invalid.joined(separator: ", ")))")
+            }
+            validator.check((0...86_400).contains(cors.maxAgeSeconds), "\(prefix).cors.maxAgeSeconds", "must be between 0 and 86400")
         }
         if let fault = faultInjection {
             validator.check((0...100).contains(fault.delayPercent), "\(prefix).faultInjection.delayPercent", "must be between 0 and 100")

@@ -36,6 +36,10 @@ struct GatewayProblem {
         .init(status: 401, type: "key-disabled", title: "Key disabled", detail: "The key \(prefix)… is disabled; enable it in the portal or use the other key slot.",
             headers: "WWW-Authenticate: Bearer realm=\"portico\", error=\"invalid_token\"\r\n")
     }
+    static func originNotAllowed(_ route: CompiledRoute) -> GatewayProblem {
+        .init(status: 403, type: "origin-not-allowed", title: "Origin not allowed",
+            detail: "\(route.route.basePath) does not accept calls from pages on this origin; its publisher lists the allowed ones.")
+    }
     static func methodNotAllowed(_ route: CompiledRoute) -> GatewayProblem {
         .init(status: 405, type: "method-not-allowed", title: "Method not allowed",
             detail: "\(route.route.basePath) serves \(route.allowHeader) only.", headers: "Allow: \(route.allowHeader)\r\n")

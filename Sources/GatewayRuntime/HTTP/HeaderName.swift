@@ -7,13 +7,18 @@ enum HeaderName {
     enum Known {
         case host, contentLength, transferEncoding, connection, hopByHop, upgrade, apiKey, authorization, requestID, traceparent
         case forwardedFor, forwardedOther, userAgent, expect, other
+        /// CORS: `Origin`, a preflight's `Access-Control-Request-Method/-Headers`, and any other `Access-Control-*`.
+        case origin, corsRequestMethod, corsRequestHeaders, accessControl
     }
 
     static func classify<C: Collection>(_ name: C) -> Known where C.Element == UInt8 {
         switch name.count {
         case 2: return equals(name, "te") ? .hopByHop : .other
         case 4: return equals(name, "host") ? .host : .other
-        case 6: return equals(name, "expect") ? .expect : .other
+        case 6:
+            if equals(name, "expect") { return .expect }
+            if equals(name, "origin") { return .origin }
+            return .other
         case 7:
             if equals(name, "trailer") { return .hopByHop }
             if equals(name, "upgrade") { return .upgrade }
@@ -39,8 +44,16 @@ enum HeaderName {
             if equals(name, "transfer-encoding") { return .transferEncoding }
             if equals(name, "x-forwarded-proto") { return .forwardedOther }
             return .other
+        case 29: return equals(name, "access-control-request-method") ? .corsRequestMethod : accessControl(name)
+        case 30: return equals(name, "access-control-request-headers") ? .corsRequestHeaders : accessControl(name)
+        case 22...: return accessControl(name)
         default: return .other
         }
+    }
+
+    /// Every `Access-Control-*` name is 22 characters or longer.
+    private static func accessControl<C: Collection>(_ name: C) -> Known where C.Element == UInt8 {
+        equals(name.prefix(15), "access-control-") ? .accessControl : .other
     }
 
     /// `name` equals the lower-case ASCII `lower`, ignoring case.

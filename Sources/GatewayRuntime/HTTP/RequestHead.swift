@@ -26,6 +26,10 @@ struct RequestHead {
     var traceparent: Int?
     var forwardedFor: Int?
     var userAgent: Int?
+    /// CORS: `Origin`, and a preflight's `Access-Control-Request-Method` / `-Headers`.
+    var origin: Int?
+    var corsRequestMethod: Int?
+    var corsRequestHeaders: Int?
     var expectContinue = false
     var upgrade = false
     /// Lower-cased names listed in `Connection` (hop-by-hop by declaration).
@@ -76,8 +80,11 @@ struct RequestHead {
 
     var isHEAD: Bool { methodIs(Self.head) }
 
+    var isOPTIONS: Bool { methodIs(Self.options) }
+
     private static let idempotentMethods: [[UInt8]] = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].map { Array($0.utf8) }
     private static let head: [[UInt8]] = [Array("HEAD".utf8)]
+    private static let options: [[UInt8]] = [Array("OPTIONS".utf8)]
 
     /// Compares the method's bytes (no `String` made).
     func methodIs(_ methods: [[UInt8]]) -> Bool {

@@ -178,12 +178,18 @@ enum RequestHeadParser {
                 field.kind = .rewritten
             case .forwardedOther:
                 field.kind = .rewritten
+            case .origin:
+                head.origin = index
+            case .corsRequestMethod:
+                head.corsRequestMethod = index
+            case .corsRequestHeaders:
+                head.corsRequestHeaders = index
             case .userAgent:
                 head.userAgent = index
             case .expect:
                 let text = (String(decoding: value, as: UTF8.self)).lowercased()
                 if text == "100-continue" { head.expectContinue = true }
-            case .other:
+            case .other, .accessControl:
                 break
             }
             if head.headers.isEmpty { head.headers.reserveCapacity(12) }

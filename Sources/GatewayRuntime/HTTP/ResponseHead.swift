@@ -12,6 +12,8 @@ struct ResponseHead {
     var statusLineEnd: Int
     /// Header lines to forward, as ranges of whole lines (including CRLF).
     var forwardedLines: [Range<Int>]
+    /// The upstream's `Access-Control-*` lines: forwarded unless the version has its own CORS policy.
+    var accessControlLines: [Range<Int>] = []
     var contentLength: Int64?
     var chunked = false
     var connectionClose = false
@@ -111,6 +113,8 @@ enum ResponseHeadParser {
             case .requestID:
                 // The gateway sets X-Request-Id itself; an upstream echoing it must not duplicate it.
                 break
+            case .accessControl:
+                head.accessControlLines.append(line)
             default:
                 head.forwardedLines.append(line)
             }

@@ -260,6 +260,16 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         exchange.record.apiID = route.apiIDString
         exchange.record.versionID = route.versionIDString
         if route.route.state == .retired { return respondLocally(.retired(route)) }
+        if let cors = route.cors, let originIndex = head.origin {
+            // A preflight is answered here, without a key (browsers send none with it).
+            let origin = bytes(of: head, originIndex)
+            let allowed = cors.allows(origin)
+            if let methodIndex = head.corsRequestMethod, head.isOPTIONS {
+                guard allowed else { return respondLocally(.originNotAllowed(route)) }
+                return answerPreflight(cors, origin: origin, method: bytes(of: head, methodIndex), headers: head.corsRequestHeaders.map { bytes(of: head, $0) })
+            }
+            if allowed { exchange.corsLines = cors.responseLines(origin: origin) }
+        }
         if let methods = route.methods, !head.methodIs(methods) { return respondLocally(.methodNotAllowed(route)) }
 
         // 2. The subscription key.
@@ -318,6 +328,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Body bytes that arrived with the head are taken (buffered until a connection is attached).
     private func processBufferedBody(_ exchange: Exchange) {
         if !exchange.requestFramer.isComplete, let buffer = inbound, buffer.readableBytes > 0 { forwardBody(exchange) }
+    }
+
+    private func bytes(of head: RequestHead, _ index: Int) -> [UInt8] {
+        head.raw.withUnsafeReadableBytes { Array(UnsafeRawBufferPointer(rebasing: $0[head.headers[index].value])) }
     }
 
     /// SHA-256 of the key, remembered for the connection: a keep-alive client sends the same key
@@ -652,7 +666,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if framer.mode == .untilClose { closeAfterResponse = true }
             if !exchange.requestFramer.isComplete { closeAfterResponse = true }
             if shared.draining.load(ordering: .relaxed) { closeAfterResponse = true }
-            let maximum = head.raw.readableBytes + exchange.requestID.utf8Count + route.lifecycleHeaders.count + 192
+            let maximum = head.raw.readableBytes + exchange.requestID.utf8Count + route.lifecycleHeaders.count + exchange.corsLines.count + 192
             var out = buffers.take(capacity: maximum + buffer.readableBytes, allocator: context.channel.allocator)
             head.raw.withUnsafeReadableBytes { raw in
                 out.writeRaw(maximumBytes: maximum) { writer in
@@ -663,6 +677,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     writer.staticString("\r\n")
                     if let decision = exchange.rateLimit { Self.writeRateLimitHeaders(decision, into: &writer) }
                     writer.bytes(route.lifecycleHeaders)
+                    // The version's CORS policy replaces the upstream's; without one, the upstream's passes.
+                    if route.cors == nil {
+                        for line in head.accessControlLines { writer.bytes(UnsafeRawBufferPointer(rebasing: raw[line])) }
+                    }
+                    writer.bytes(exchange.corsLines)
                     if closeAfterResponse { writer.staticString("Connection: close\r\n") }
                     writer.staticString("\r\n")
                 }
@@ -911,14 +930,35 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             extra = Array(headers.readableBytesView)
         }
         if let route = exchange.route, problem.status < 500 || problem.type == "fault-injected" { extra += route.lifecycleHeaders }
+        extra += exchange.corsLines  // so a page's script can read why it was refused
         let buffer = problem.encode(
             requestID: exchange.requestID, extraHeaders: extra, close: closeAfterResponse || shared.draining.load(ordering: .relaxed),
             forHEAD: exchange.isHEAD, allocator: context.channel.allocator)
+        sendLocalAnswer(buffer, status: problem.status, errorKind: errorKind ?? problem.type)
+    }
+
+    /// Answers a CORS preflight from an allowed origin (204, no body).
+    private func answerPreflight(_ cors: CompiledCors, origin: [UInt8], method: [UInt8], headers: [UInt8]?) {
+        guard let exchange else { return }
+        if !exchange.requestFramer.isComplete { closeAfterResponse = true }  // preflights carry no body
+        var lines = cors.preflightLines(origin: origin, requestedMethod: method, requestedHeaders: headers)
+        lines += Array("X-Request-Id: \(exchange.requestID)\r\n".utf8)
+        if closeAfterResponse || shared.draining.load(ordering: .relaxed) { lines += Array("Connection: close\r\n".utf8) }
+        lines += [0x0D, 0x0A]
+        var buffer = context.channel.allocator.buffer(capacity: lines.count)
+        buffer.writeBytes(lines)
+        sendLocalAnswer(buffer, status: 204, errorKind: nil)
+    }
+
+    /// Writes an answer the gateway made itself and ends the exchange (see `respondLocally` for
+    /// what happens to a request body still coming).
+    private func sendLocalAnswer(_ buffer: ByteBuffer, status: Int, errorKind: String?) {
+        guard let exchange else { return }
         exchange.bytesOut += Int64(buffer.readableBytes)
-        exchange.responseStatus = problem.status
+        exchange.responseStatus = status
         context.write(wrapOutboundOut(buffer), promise: nil)
         flushPending = true
-        finishRecord(exchange, status: problem.status, errorKind: errorKind ?? problem.type)
+        finishRecord(exchange, status: status, errorKind: errorKind)
         self.exchange = nil
         if !exchange.requestFramer.isComplete && !closeAfterResponse {
             discardFramer = exchange.requestFramer
@@ -1002,6 +1042,8 @@ final class Exchange {
     var bytesOut: Int64 = 0
     /// The connection's read timer applies to this exchange (an attempt is waiting on its upstream).
     var readTimeoutArmed = false
+    /// `Access-Control-*` lines for an allowed cross-origin caller (empty otherwise).
+    var corsLines: [UInt8] = []
 
     static let retainLimit: Int64 = 64 * 1024
 

@@ -22,6 +22,7 @@ final class CompiledRoute: Sendable {
     /// The methods served, as bytes (nil: every method), and the `Allow` value listing them.
     let methods: [[UInt8]]?
     let allowHeader: String
+    let cors: CompiledCors?
     /// "Deprecation: …\r\nSunset: …\r\nLink: …\r\n" for deprecated versions, else empty.
     let lifecycleHeaders: [UInt8]
     /// Lower-case ids for call records.
@@ -56,6 +57,7 @@ final class CompiledRoute: Sendable {
         faultInjection = routing.faultInjection.flatMap { $0.delayPercent > 0 || $0.abortPercent > 0 ? $0 : nil }
         methods = routing.servedMethods.map { $0.map { Array($0.utf8) } }
         allowHeader = routing.servedMethods?.joined(separator: ", ") ?? ""
+        cors = routing.cors.map { CompiledCors($0, allowMethods: routing.servedMethods?.joined(separator: ", ")) }
         var headers = ""
         if route.state == .deprecated {
             let since = Int64((route.deprecatedAt ?? Date()).timeIntervalSince1970)

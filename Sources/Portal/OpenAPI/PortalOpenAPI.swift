@@ -384,6 +384,16 @@ enum PortalOpenAPI {
                     "items": ["type": "string", "pattern": "^[A-Z_-][A-Z0-9_-]{0,31}$"],
                     "description": "Methods the version serves; omitted or null serves every method. GET implies HEAD; others get 405 with Allow.",
                 ],
+                "cors": [
+                    "type": ["object", "null"], "required": ["allowedOrigins"],
+                    "description": "Browser calls from other origins: the gateway answers preflights (no key needed) and adds Access-Control-* to every answer for an allowed origin, replacing the upstream's. Omitted or null: no CORS headers are added.",
+                    "properties": [
+                        "allowedOrigins": [
+                            "type": "array", "minItems": 1, "maxItems": 50, "items": ["type": "string", "examples": ["https://app.example.com", "*"]],
+                        ],
+                        "maxAgeSeconds": ["type": "integer", "minimum": 0, "maximum": 86400, "default": 600],
+                    ],
+                ],
             ], required: ["targets"])
         let user = object(
             ["id": uuid, "email": string, "displayName": string, "isPlatformAdmin": bool, "createdAt": dateTime],

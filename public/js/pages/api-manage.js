@@ -8,6 +8,12 @@ function methodList(text) {
   return methods.length ? methods : null;
 }
 
+/** "https://a.example, https://b.example" → a CORS policy keeping the version's max age; nothing → null. */
+function originList(text, current) {
+  const origins = String(text || '').split(/[\s,]+/).filter(Boolean);
+  return origins.length ? { allowedOrigins: origins, maxAgeSeconds: current?.maxAgeSeconds ?? 600 } : null;
+}
+
 export async function render(root, { id }) {
   const apiInfo = await api(`/apis/${id}`);
   const versionsBox = h('div');
@@ -141,7 +147,9 @@ export async function render(root, { id }) {
           field('Read timeout (ms)', 'readTimeoutMs', { field: 'routing.readTimeoutMs', type: 'number', value: routing.readTimeoutMs }),
           field('Retries', 'retries', { field: 'routing.retries', type: 'number', value: routing.retries, hint: 'Idempotent requests, on another target' }),
           field('Methods', 'methods', { field: 'routing.methods', value: (routing.methods || []).join(', '), placeholder: 'GET, POST',
-            hint: 'Optional: only these (GET implies HEAD); others get 405. Empty: every method.' })),
+            hint: 'Optional: only these (GET implies HEAD); others get 405. Empty: every method.' }),
+          field('Browser origins (CORS)', 'corsOrigins', { field: 'routing.cors.allowedOrigins', value: (routing.cors?.allowedOrigins || []).join(', '),
+            placeholder: 'https://app.example.com', hint: 'Optional: pages on these origins (or *) may call it from a browser.' })),
         h('label.checkbox', h('input', { type: 'checkbox', name: 'stripPrefix', checked: routing.stripPrefix }), 'Strip the base path before forwarding')),
       h('fieldset', h('legend', 'Health'),
         h('div.form-grid',
@@ -170,6 +178,7 @@ export async function render(root, { id }) {
           loadBalancing: data.get('loadBalancing'), connectTimeoutMs: number('connectTimeoutMs'), readTimeoutMs: number('readTimeoutMs'),
           retries: number('retries'), stripPrefix: form.querySelector('[name=stripPrefix]').checked,
           methods: methodList(data.get('methods')),
+          cors: originList(data.get('corsOrigins'), routing.cors),
           healthCheck: { path: data.get('hcPath') || undefined, intervalSeconds: number('hcInterval'), timeoutMs: routing.healthCheck.timeoutMs || 2000,
             unhealthyThreshold: number('hcThreshold'), ejectSeconds: number('hcEject') },
           faultInjection: { delayPercent: number('delayPercent'), delayMs: number('delayMs'), abortPercent: number('abortPercent'), abortStatus: number('abortStatus') },

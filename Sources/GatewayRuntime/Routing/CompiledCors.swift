@@ -1,0 +1,55 @@
+import Domain
+
+/// A version's CORS policy, prepared for the request path: the allowed origins as bytes and the
+/// header lines every answer to an allowed origin carries.
+struct CompiledCors: Sendable {
+    let anyOrigin: Bool
+    let origins: [[UInt8]]
+    let maxAgeSeconds: Int
+    /// The methods a preflight is told about when the version lists them (nil: the requested one).
+    let allowMethods: String?
+
+    /// What a script may read of an answer besides the CORS-safelisted headers.
+    static let exposeHeaders = "X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, Deprecation, Sunset, Link"
+
+    init(_ cors: RoutingConfig.Cors, allowMethods: String?) {
+        anyOrigin = cors.allowedOrigins.contains("*")
+        origins = cors.allowedOrigins.map { Array($0.utf8) }
+        maxAgeSeconds = cors.maxAgeSeconds
+        self.allowMethods = allowMethods
+    }
+
+    func allows(_ origin: [UInt8]) -> Bool {
+        anyOrigin || origins.contains(origin)
+    }
+
+    /// `Access-Control-Allow-Origin` for `origin` (with `Vary: Origin` unless any origin is allowed).
+    func allowOriginLines(_ origin: [UInt8]) -> [UInt8] {
+        if anyOrigin { return Array("Access-Control-Allow-Origin: *\r\n".utf8) }
+        return Array("Access-Control-Allow-Origin: ".utf8) + origin + Array("\r\nVary: Origin\r\n".utf8)
+    }
+
+    /// The lines added to every answer (proxied or the gateway's own) to an allowed origin.
+    func responseLines(origin: [UInt8]) -> [UInt8] {
+        allowOriginLines(origin) + Array("Access-Control-Expose-Headers: \(Self.exposeHeaders)\r\n".utf8)
+    }
+
+    /// The head of a preflight answer (204, no body), without its final blank line.
+    func preflightLines(origin: [UInt8], requestedMethod: [UInt8], requestedHeaders: [UInt8]?) -> [UInt8] {
+        var lines = Array("HTTP/1.1 204 No Content\r\n".utf8) + allowOriginLines(origin)
+        if !anyOrigin { lines.removeLast("Vary: Origin\r\n".utf8.count) }
+        lines += Array("Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers\r\n".utf8)
+        let method = !requestedMethod.isEmpty && requestedMethod.allSatisfy(RequestHeadParser.isTokenByte) ? requestedMethod : Array("GET, HEAD, POST, PUT, PATCH, DELETE".utf8)
+        lines += Array("Access-Control-Allow-Methods: ".utf8) + (allowMethods.map { Array($0.utf8) } ?? method) + [0x0D, 0x0A]
+        if let requestedHeaders, !requestedHeaders.isEmpty, requestedHeaders.allSatisfy(Self.isListByte) {
+            lines += Array("Access-Control-Allow-Headers: ".utf8) + requestedHeaders + [0x0D, 0x0A]
+        }
+        lines += Array("Access-Control-Max-Age: \(maxAgeSeconds)\r\n".utf8)
+        return lines
+    }
+
+    /// Header names, commas and spaces: what a requested-headers list may hold to be echoed.
+    private static func isListByte(_ byte: UInt8) -> Bool {
+        RequestHeadParser.isTokenByte(byte) || byte == 0x2C || byte == 0x20
+    }
+}
