@@ -56,6 +56,10 @@ import Testing
         #expect(corsErrors(["https://app.example.com/"]) == ["routing.cors.allowedOrigins"])
         #expect(corsErrors(["https://App.example.com"]) == ["routing.cors.allowedOrigins"])
         #expect(corsErrors(["app.example.com"]) == ["routing.cors.allowedOrigins"])
+        // Browsers leave the default port out of Origin: such an entry could never match.
+        #expect(corsErrors(["https://app.example.com:443"]) == ["routing.cors.allowedOrigins"])
+        #expect(corsErrors(["https://app.example.com:"]) == ["routing.cors.allowedOrigins"])
+        #expect(corsErrors(["https://app.example.com:8443"]).isEmpty)
         #expect(corsErrors([]) == ["routing.cors.allowedOrigins"])
         #expect(corsErrors(["https://a.example"], maxAge: -1) == ["routing.cors.maxAgeSeconds"])
         #expect(RoutingConfig(targets: [], methods: ["POST"]).servedMethods == ["POST"])

@@ -127,7 +127,6 @@ import Testing
             #expect(preflight.header("Access-Control-Allow-Headers") == "x-api-key, content-type")
             #expect(preflight.header("Access-Control-Max-Age") == "300")
             #expect(preflight.header("X-Request-Id") != nil)
-            #expect(h.upstreams[0].received.allSatisfy { $0.method != "OPTIONS" })
             // Another origin's preflight is refused with a problem document.
             let foreign = try rawRequest(port: h.port, "OPTIONS", "/orders/v1/items", headers: ["Origin": "https://evil.example", "Access-Control-Request-Method": "GET"])
             #expect(foreign.status == 403 && foreign.problemType == "origin-not-allowed")
@@ -139,12 +138,37 @@ import Testing
             #expect(call.headers.filter { $0.0.lowercased() == "access-control-allow-origin" }.map(\.1) == [app])
             #expect(call.header("Access-Control-Expose-Headers")?.contains("RateLimit-Remaining") == true)
             #expect(call.header("Vary") == "Origin")
+            #expect(call.header("Access-Control-Expose-Headers")?.hasPrefix("*, X-Request-Id") == true)
             // A refusal is readable by the page too.
             let refused = try rawRequest(port: h.port, "GET", "/orders/v1/items", headers: ["Origin": app])
             #expect(refused.status == 401 && refused.header("Access-Control-Allow-Origin") == app)
-            // No Origin, or one not allowed: no CORS headers.
-            #expect(try h.call("/orders/v1/items?cors=1").header("Access-Control-Allow-Origin") == nil)
+            // No Origin, or one not allowed: no allowance, but Vary so no cache hands that answer to an allowed origin.
+            let plain = try h.call("/orders/v1/items?cors=1")
+            #expect(plain.header("Access-Control-Allow-Origin") == nil && plain.header("Vary") == "Origin")
             #expect(try h.call("/orders/v1/items?cors=1", headers: ["Origin": "https://evil.example"]).header("Access-Control-Allow-Origin") == nil)
+            // The preflights never reached the upstream; the calls did.
+            #expect(h.upstreams[0].received.count == 3)
+            #expect(h.upstreams[0].received.allSatisfy { $0.method != "OPTIONS" })
+        }
+    }
+
+    @Test func aCorsPolicyForAnyOriginAnswersEveryCallWithTheWildcard() async throws {
+        try await GatewayHarness.run(routing: { routing in
+            var routing = routing
+            routing.cors = .init(allowedOrigins: ["*"])
+            return routing
+        }) { h in
+            for origin in [nil, "https://anyone.example"] {
+                let call = try h.call("/orders/v1/items?cors=1", headers: origin.map { ["Origin": $0] } ?? [:])
+                #expect(call.headers.filter { $0.0.lowercased() == "access-control-allow-origin" }.map(\.1) == ["*"])
+                #expect(call.header("Vary") == nil)
+            }
+            let preflight = try rawRequest(port: h.port, "OPTIONS", "/orders/v1/items", headers: [
+                "Origin": "https://anyone.example", "Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-api-key\tx",
+            ])
+            #expect(preflight.status == 204 && preflight.header("Access-Control-Allow-Origin") == "*")
+            #expect(preflight.header("Access-Control-Allow-Methods") == "DELETE")
+            #expect(preflight.header("Access-Control-Allow-Headers") == nil)  // a tab in the list: not echoed
         }
     }
 
@@ -154,6 +178,8 @@ import Testing
             #expect(call.header("Access-Control-Allow-Origin") == "https://upstream.example")
             // An OPTIONS request is an ordinary call then: it needs the key and reaches the upstream.
             #expect(try rawRequest(port: h.port, "OPTIONS", "/orders/v1/items", headers: ["Origin": "https://a.example", "Access-Control-Request-Method": "GET"]).status == 401)
+            #expect(try h.call("/orders/v1/items", method: "OPTIONS").status == 200)
+            #expect(h.upstreams[0].received.contains { $0.method == "OPTIONS" })
         }
     }
 

@@ -107,12 +107,14 @@ public struct RoutingConfig: Sendable, Hashable, Codable {
 
         enum CodingKeys: String, CodingKey { case allowedOrigins, maxAgeSeconds }
 
-        /// Whether `origin` is what a browser sends in `Origin`: scheme, host and port only, lower case.
+        /// Whether `origin` is what a browser sends in `Origin` (compared byte for byte): scheme,
+        /// host and a non-default port only, lower case.
         static func isOrigin(_ origin: String) -> Bool {
-            guard origin == origin.lowercased(), origin.count <= 253, let components = URLComponents(string: origin),
+            guard origin == origin.lowercased(), origin.count <= 253, !origin.hasSuffix(":"), let components = URLComponents(string: origin),
                 let scheme = components.scheme, scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
-                components.path.isEmpty, components.query == nil, components.fragment == nil, components.user == nil
+                components.path.isEmpty, components.query == nil, components.fragment == nil, components.user == nil, components.password == nil
             else { return false }
+            if let port = components.port, port == (scheme == "https" ? 443 : 80) || !(1...65535).contains(port) { return false }
             return origin.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 }
         }
     }

@@ -113,7 +113,7 @@ enum ResponseHeadParser {
             case .requestID:
                 // The gateway sets X-Request-Id itself; an upstream echoing it must not duplicate it.
                 break
-            case .accessControl:
+            case .accessControl, .corsRequestMethod, .corsRequestHeaders:
                 head.accessControlLines.append(line)
             default:
                 head.forwardedLines.append(line)

@@ -259,17 +259,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         exchange.record.tenantID = route.tenantIDString
         exchange.record.apiID = route.apiIDString
         exchange.record.versionID = route.versionIDString
-        if route.route.state == .retired { return respondLocally(.retired(route)) }
-        if let cors = route.cors, let originIndex = head.origin {
-            // A preflight is answered here, without a key (browsers send none with it).
-            let origin = bytes(of: head, originIndex)
-            let allowed = cors.allows(origin)
-            if let methodIndex = head.corsRequestMethod, head.isOPTIONS {
-                guard allowed else { return respondLocally(.originNotAllowed(route)) }
+        if let cors = route.cors {
+            // Before anything can refuse the call, so a page can read every answer. A preflight is
+            // answered here, without a key (browsers send none with it).
+            let origin = head.origin.map { bytes(of: head, $0) }
+            exchange.corsLines = cors.responseLines(origin: origin)
+            if let origin, let methodIndex = head.corsRequestMethod, head.isOPTIONS {
+                guard cors.allows(origin) else { return respondLocally(.originNotAllowed(route)) }
                 return answerPreflight(cors, origin: origin, method: bytes(of: head, methodIndex), headers: head.corsRequestHeaders.map { bytes(of: head, $0) })
             }
-            if allowed { exchange.corsLines = cors.responseLines(origin: origin) }
         }
+        if route.route.state == .retired { return respondLocally(.retired(route)) }
         if let methods = route.methods, !head.methodIs(methods) { return respondLocally(.methodNotAllowed(route)) }
 
         // 2. The subscription key.

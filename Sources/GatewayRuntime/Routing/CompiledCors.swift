@@ -9,8 +9,10 @@ struct CompiledCors: Sendable {
     /// The methods a preflight is told about when the version lists them (nil: the requested one).
     let allowMethods: String?
 
-    /// What a script may read of an answer besides the CORS-safelisted headers.
-    static let exposeHeaders = "X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, Deprecation, Sunset, Link"
+    /// What a script may read of an answer besides the CORS-safelisted headers: everything (`*`;
+    /// the gateway never allows credentials, so the wildcard holds), with the gateway's own named
+    /// for browsers that read `*` as a name.
+    static let exposeHeaders = "*, X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, Deprecation, Sunset, Link"
 
     init(_ cors: RoutingConfig.Cors, allowMethods: String?) {
         anyOrigin = cors.allowedOrigins.contains("*")
@@ -29,9 +31,15 @@ struct CompiledCors: Sendable {
         return Array("Access-Control-Allow-Origin: ".utf8) + origin + Array("\r\nVary: Origin\r\n".utf8)
     }
 
-    /// The lines added to every answer (proxied or the gateway's own) to an allowed origin.
-    func responseLines(origin: [UInt8]) -> [UInt8] {
-        allowOriginLines(origin) + Array("Access-Control-Expose-Headers: \(Self.exposeHeaders)\r\n".utf8)
+    /// The lines added to every answer of a version with this policy (proxied or the gateway's
+    /// own): the allowance for an allowed origin, and `Vary: Origin` on the others too when the
+    /// answer depends on the origin, so no cache hands one origin's answer to another (Fetch,
+    /// "CORS protocol and HTTP caches"). `origin` is nil when the request had none.
+    func responseLines(origin: [UInt8]?) -> [UInt8] {
+        if anyOrigin || (origin.map(allows) ?? false) {
+            return allowOriginLines(origin ?? []) + Array("Access-Control-Expose-Headers: \(Self.exposeHeaders)\r\n".utf8)
+        }
+        return Array("Vary: Origin\r\n".utf8)
     }
 
     /// The head of a preflight answer (204, no body), without its final blank line.
