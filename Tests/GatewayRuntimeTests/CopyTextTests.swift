@@ -190,8 +190,6 @@ import Testing
     @Test func generatedTraceparentsAreValid() {
         var random = FastRandom()
         for _ in 0..<1000 {
-            let value = random.traceparent()
-            #expect(Exchange.isValidTraceparent(value), "\(value)")
             var buffer = ByteBuffer()
             buffer.writeRaw(maximumBytes: 55) { $0.traceparent(Traceparent(random: &random)) }
             #expect(Exchange.isValidTraceparent(String(buffer: buffer)), "\(String(buffer: buffer))")

@@ -71,7 +71,6 @@ struct RequestHead {
         return string(headers[index].value)
     }
 
-    var methodString: String { string(method) }
     var path: String { string(target.lowerBound..<pathEnd) }
     var targetString: String { string(target) }
 
