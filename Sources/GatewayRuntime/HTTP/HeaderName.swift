@@ -69,27 +69,33 @@ enum HeaderName {
         return true
     }
 
-    /// Whether a comma-separated header value lists `token` (case-insensitive, spaces around
-    /// elements ignored), and whether it is the last element, without allocating.
-    static func listContains<C: RandomAccessCollection>(_ value: C, _ token: StaticString) -> (contains: Bool, isLast: Bool)
-    where C.Element == UInt8, C.Index == Int {
-        var contains = false
-        var isLast = false
-        var elementStart = value.startIndex
-        var index = value.startIndex
-        while index <= value.endIndex {
-            if index == value.endIndex || value[index] == 0x2C {
+    /// Calls `body` with each element of a comma-separated header value, spaces and tabs around
+    /// it trimmed, empty elements included (callers decide what those mean), without allocating.
+    static func forEachElement<E: Error>(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        var elementStart = 0
+        var index = 0
+        while index <= value.count {
+            if index == value.count || value[index] == 0x2C {
                 var start = elementStart
                 var end = index
                 while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
                 while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
-                if start < end {
-                    isLast = equals(value[start..<end], token)
-                    if isLast { contains = true }
-                }
+                try body(UnsafeRawBufferPointer(rebasing: value[start..<end]))
                 elementStart = index + 1
             }
             index += 1
+        }
+    }
+
+    /// Whether a comma-separated header value lists `token` (case-insensitive, empty elements
+    /// ignored), and whether it is the last element.
+    static func listContains(_ value: UnsafeRawBufferPointer, _ token: StaticString) -> (contains: Bool, isLast: Bool) {
+        var contains = false
+        var isLast = false
+        forEachElement(value) { element in
+            guard !element.isEmpty else { return }
+            isLast = equals(element, token)
+            if isLast { contains = true }
         }
         return (contains, isLast)
     }

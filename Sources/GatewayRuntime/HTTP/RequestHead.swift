@@ -66,6 +66,11 @@ struct RequestHead {
         raw.getSlice(at: raw.readerIndex + range.lowerBound, length: range.count) ?? ByteBuffer()
     }
 
+    /// A copy of the bytes of the field at `index`'s value.
+    func bytes(ofValueAt index: Int) -> [UInt8] {
+        raw.withUnsafeReadableBytes { Array(UnsafeRawBufferPointer(rebasing: $0[headers[index].value])) }
+    }
+
     func value(_ index: Int?) -> String? {
         guard let index else { return nil }
         return string(headers[index].value)

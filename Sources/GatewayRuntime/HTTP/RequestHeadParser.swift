@@ -118,23 +118,15 @@ enum RequestHeadParser {
                 if head.host != nil { throw .badRequest("more than one Host header") }
                 head.host = index
                 field.kind = .rewritten
-            case .contentLength where !value.isEmpty && value.count <= 18 && value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }):
-                // The usual single number, read without a String.
-                let length = value.reduce(Int64(0)) { $0 &* 10 &+ Int64($1 &- 0x30) }
-                if let existing = head.contentLength, existing != length { throw .badRequest("conflicting Content-Length values") }
-                head.contentLength = length
-                sawContentLength = true
-                field.kind = .hopByHop  // re-emitted by the gateway from the parsed value
             case .contentLength:
-                let text = String(decoding: value, as: UTF8.self)
                 // "5, 5" is a list of equal values (RFC 9110 §8.6); anything else differing is ambiguous.
-                for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-                    let trimmed = part.trimmingSpaces
-                    guard !trimmed.isEmpty, trimmed.utf8.count <= 18, trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int64(trimmed) else {
+                try HeaderName.forEachElement(value) { (element) throws(Failure) in
+                    guard !element.isEmpty, element.count <= 18, element.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
                         throw .badRequest("invalid Content-Length")
                     }
-                    if let existing = head.contentLength, existing != value { throw .badRequest("conflicting Content-Length values") }
-                    head.contentLength = value
+                    let length = element.reduce(Int64(0)) { $0 &* 10 &+ Int64($1 &- 0x30) }
+                    if let existing = head.contentLength, existing != length { throw .badRequest("conflicting Content-Length values") }
+                    head.contentLength = length
                 }
                 sawContentLength = true
                 field.kind = .hopByHop  // re-emitted by the gateway from the parsed value
@@ -142,18 +134,15 @@ enum RequestHeadParser {
                 let text = (String(decoding: value, as: UTF8.self)).lowercased()
                 transferEncoding = transferEncoding.map { $0 + "," + text } ?? text
                 field.kind = .hopByHop
-            case .connection where HeaderName.equals(value, "keep-alive"):
-                head.connectionKeepAlive = true  // what most clients send: no String made
-                field.kind = .hopByHop
-            case .connection where HeaderName.equals(value, "close"):
-                head.connectionClose = true
-                field.kind = .hopByHop
             case .connection:
-                let text = (String(decoding: value, as: UTF8.self)).lowercased()
-                for token in text.split(separator: ",") {
-                    let name = token.trimmingSpaces
-                    if name == "close" { head.connectionClose = true } else if name == "keep-alive" { head.connectionKeepAlive = true } else if !name.isEmpty {
-                        head.connectionTokens.append(String(name))
+                // Strings only for the names of other hop-by-hop fields (rare).
+                HeaderName.forEachElement(value) { element in
+                    if HeaderName.equals(element, "close") {
+                        head.connectionClose = true
+                    } else if HeaderName.equals(element, "keep-alive") {
+                        head.connectionKeepAlive = true
+                    } else if !element.isEmpty {
+                        head.connectionTokens.append(String(decoding: element, as: UTF8.self).lowercased())
                     }
                 }
                 field.kind = .hopByHop

@@ -262,11 +262,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if let cors = route.cors {
             // Before anything can refuse the call, so a page can read every answer. A preflight is
             // answered here, without a key (browsers send none with it).
-            let origin = head.origin.map { bytes(of: head, $0) }
+            let origin = head.origin.map(head.bytes(ofValueAt:))
             exchange.corsLines = cors.responseLines(origin: origin)
             if let origin, let methodIndex = head.corsRequestMethod, head.isOPTIONS {
                 guard cors.allows(origin) else { return respondLocally(.originNotAllowed(route)) }
-                return answerPreflight(cors, origin: origin, method: bytes(of: head, methodIndex), headers: head.corsRequestHeaders.map { bytes(of: head, $0) })
+                return answerPreflight(cors, origin: origin, method: head.bytes(ofValueAt: methodIndex), headers: head.corsRequestHeaders.map(head.bytes(ofValueAt:)))
             }
         }
         if route.route.state == .retired { return respondLocally(.retired(route)) }
@@ -328,10 +328,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Body bytes that arrived with the head are taken (buffered until a connection is attached).
     private func processBufferedBody(_ exchange: Exchange) {
         if !exchange.requestFramer.isComplete, let buffer = inbound, buffer.readableBytes > 0 { forwardBody(exchange) }
-    }
-
-    private func bytes(of head: RequestHead, _ index: Int) -> [UInt8] {
-        head.raw.withUnsafeReadableBytes { Array(UnsafeRawBufferPointer(rebasing: $0[head.headers[index].value])) }
     }
 
     /// SHA-256 of the key, remembered for the connection: a keep-alive client sends the same key

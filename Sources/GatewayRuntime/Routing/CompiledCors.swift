@@ -25,10 +25,8 @@ struct CompiledCors: Sendable {
         anyOrigin || origins.contains(origin)
     }
 
-    /// `Access-Control-Allow-Origin` for `origin` (with `Vary: Origin` unless any origin is allowed).
-    func allowOriginLines(_ origin: [UInt8]) -> [UInt8] {
-        if anyOrigin { return Array("Access-Control-Allow-Origin: *\r\n".utf8) }
-        return Array("Access-Control-Allow-Origin: ".utf8) + origin + Array("\r\nVary: Origin\r\n".utf8)
+    private func allowOriginLine(_ origin: [UInt8]) -> [UInt8] {
+        Array("Access-Control-Allow-Origin: ".utf8) + (anyOrigin ? [0x2A] : origin) + [0x0D, 0x0A]
     }
 
     /// The lines added to every answer of a version with this policy (proxied or the gateway's
@@ -36,16 +34,16 @@ struct CompiledCors: Sendable {
     /// answer depends on the origin, so no cache hands one origin's answer to another (Fetch,
     /// "CORS protocol and HTTP caches"). `origin` is nil when the request had none.
     func responseLines(origin: [UInt8]?) -> [UInt8] {
+        var lines: [UInt8] = anyOrigin ? [] : Array("Vary: Origin\r\n".utf8)
         if anyOrigin || (origin.map(allows) ?? false) {
-            return allowOriginLines(origin ?? []) + Array("Access-Control-Expose-Headers: \(Self.exposeHeaders)\r\n".utf8)
+            lines += allowOriginLine(origin ?? []) + Array("Access-Control-Expose-Headers: \(Self.exposeHeaders)\r\n".utf8)
         }
-        return Array("Vary: Origin\r\n".utf8)
+        return lines
     }
 
     /// The head of a preflight answer (204, no body), without its final blank line.
     func preflightLines(origin: [UInt8], requestedMethod: [UInt8], requestedHeaders: [UInt8]?) -> [UInt8] {
-        var lines = Array("HTTP/1.1 204 No Content\r\n".utf8) + allowOriginLines(origin)
-        if !anyOrigin { lines.removeLast("Vary: Origin\r\n".utf8.count) }
+        var lines = Array("HTTP/1.1 204 No Content\r\n".utf8) + allowOriginLine(origin)
         lines += Array("Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers\r\n".utf8)
         let method = !requestedMethod.isEmpty && requestedMethod.allSatisfy(RequestHeadParser.isTokenByte) ? requestedMethod : Array("GET, HEAD, POST, PUT, PATCH, DELETE".utf8)
         lines += Array("Access-Control-Allow-Methods: ".utf8) + (allowMethods.map { Array($0.utf8) } ?? method) + [0x0D, 0x0A]
