@@ -53,10 +53,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Linux's epoll and eventfd headers, for the gateway's own event loop (Sources/GatewayRuntime/Epoll).
+        .target(name: "CEpoll"),
         .executableTarget(
             name: "GatewayRuntime",
             dependencies: [
                 "Domain",
+                "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

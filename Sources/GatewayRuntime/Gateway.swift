@@ -37,11 +37,23 @@ struct Gateway: Sendable {
 
     static func build(settings: GatewaySettings, logger: Logger) throws -> Gateway {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.threads))
-        let clientTLS = try? TLSContexts.clientContext()
+        // A configured CA file that cannot be read stops the start; without one, the system store is used if it loads.
+        let clientTLS = try settings.upstreamTrustRoots.map { try TLSContexts.clientContext(trustRootsFile: $0) } ?? (try? TLSContexts.clientContext())
         let pools = PoolDirectory()
         let shared = GatewayShared(settings: settings, pools: pools)
         for eventLoop in group.makeIterator() {
-            pools.register(UpstreamPool(eventLoop: eventLoop, tlsContext: clientTLS), metrics: shared.metrics.makeShard(), logs: shared.logs.makeShard())
+            pools.register(
+                eventLoop, pool: UpstreamPool(connector: NIOUpstreamConnector(eventLoop: eventLoop, tlsContext: clientTLS)),
+                metrics: shared.metrics.makeShard(), logs: shared.logs.makeShard())
+        }
+        var epollLoops: [(loop: EpollLoop, resources: PoolDirectory.LoopResources)] = []
+        if settings.dataPlane == .epoll {
+            for index in 0..<max(1, settings.threads) {
+                let loop = try EpollLoop(name: "portico-epoll-\(index)")
+                let resources = pools.add(
+                    pool: UpstreamPool(connector: EpollUpstreamConnector(loop: loop)), metrics: shared.metrics.makeShard(), logs: shared.logs.makeShard())
+                epollLoops.append((loop, resources))
+            }
         }
         let client = PostgresClient(configuration: try DatabaseURL.configuration(settings.databaseURL, maximumConnections: 4), backgroundLogger: logger)
         let ports = BoundPorts()
@@ -55,9 +67,16 @@ struct Gateway: Sendable {
             CallLogWriter(shared: shared, client: client, spool: SpoolDirectory(path: settings.spoolDirectory, gatewayID: settings.gatewayID), logger: logger),
             ActiveHealthChecker(shared: shared, group: group, logger: logger),
             AdminServer(shared: shared, group: group, host: settings.host, port: settings.adminPort, logger: logger, onBound: { ports.set("admin", $0) }),
-            GatewayListener(shared: shared, group: group, host: settings.host, port: settings.port, tlsContext: nil, logger: logger,
-                onBound: { ports.set("http", $0) }),
         ]
+        if settings.dataPlane == .epoll {
+            services.append(
+                EpollListener(shared: shared, loops: epollLoops, group: group, host: settings.host, port: settings.port, logger: logger,
+                    onBound: { ports.set("http", $0) }))
+        } else {
+            services.append(
+                GatewayListener(shared: shared, group: group, host: settings.host, port: settings.port, tlsContext: nil, logger: logger,
+                    onBound: { ports.set("http", $0) }))
+        }
         if settings.tlsPort >= 0, let tls = try TLSContexts.serverContext(settings.tlsCertificates) {
             services.append(
                 GatewayListener(shared: shared, group: group, host: settings.host, port: settings.tlsPort, tlsContext: tls, logger: logger,

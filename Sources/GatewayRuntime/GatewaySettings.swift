@@ -17,10 +17,23 @@ struct GatewaySettings: Sendable {
     /// comma-separated `hostname=cert.pem:key.pem` entries; the first is the default for clients without SNI.
     var tlsPort: Int
     var tlsCertificates: [(host: String, certificate: String, key: String)]
+    /// `portico.gateway.upstream.tls.ca` (default: the system trust store): a PEM file of the CA
+    /// certificates https upstream targets are verified against, for upstreams behind a private CA.
+    var upstreamTrustRoots: String?
     /// `portico.gateway.admin.port` (default 8001): /healthz, /readyz, /metrics.
     var adminPort: Int
-    /// `portico.gateway.threads` (default: number of cores).
+    /// `portico.gateway.threads` (default: number of cores): SwiftNIO event loops (TLS listener,
+    /// admin, health checks), and as many epoll loops for the plain listener.
     var threads: Int
+    /// `portico.gateway.data.plane` (default `epoll`): what runs the plain HTTP listener — the
+    /// gateway's own epoll loops, or `nio` (SwiftNIO, as the TLS listener; slower, kept for
+    /// comparison and for platforms without epoll).
+    var dataPlane: DataPlane
+
+    enum DataPlane: String, Sendable {
+        case epoll
+        case nio
+    }
     /// `portico.gateway.snapshot.path` (default `.data/gateway/config-snapshot.json`): last good config.
     var snapshotPath: String
     /// `portico.gateway.spool.dir` (default `.data/gateway/spool`): call records kept while PostgreSQL is down.
@@ -57,8 +70,10 @@ struct GatewaySettings: Sendable {
         port = reader.int(forKey: "portico.gateway.port", default: 8000)
         tlsPort = reader.int(forKey: "portico.gateway.tls.port", default: 8443)
         tlsCertificates = Self.parseCertificates(reader.string(forKey: "portico.gateway.tls.certificates", default: ""))
+        upstreamTrustRoots = reader.string(forKey: "portico.gateway.upstream.tls.ca")
         adminPort = reader.int(forKey: "portico.gateway.admin.port", default: 8001)
         threads = reader.int(forKey: "portico.gateway.threads", default: ProcessInfo.processInfo.activeProcessorCount)
+        dataPlane = DataPlane(rawValue: reader.string(forKey: "portico.gateway.data.plane", default: "epoll")) ?? .epoll
         snapshotPath = reader.string(forKey: "portico.gateway.snapshot.path", default: ".data/gateway/config-snapshot.json")
         spoolDirectory = reader.string(forKey: "portico.gateway.spool.dir", default: ".data/gateway/spool")
         maxBodyBytes = Int64(reader.int(forKey: "portico.gateway.max.body.bytes", default: 256 * 1024 * 1024))

@@ -33,27 +33,36 @@ final class GatewayShared: Sendable {
     }
 }
 
-/// One upstream pool, metrics shard, call-log shard and buffer recycler per event loop, created
-/// before the listeners start.
+/// One upstream pool, metrics shard, call-log shard and buffer recycler per loop (SwiftNIO event
+/// loops and the epoll data plane's loops), created before the listeners start.
 final class PoolDirectory: @unchecked Sendable {
-    // @unchecked: the dictionary is filled before any connection exists and never changes after;
-    // each pool is only used on its own event loop.
-    private var loops: [ObjectIdentifier: LoopResources] = [:]
+    // @unchecked: filled before any connection exists and never changed after; each pool is
+    // only used on its own loop.
+    private var nioLoops: [ObjectIdentifier: LoopResources] = [:]
+    private var otherLoops: [LoopResources] = []
 
-    struct LoopResources {
+    /// @unchecked: handed to the loop that owns it, and only used there.
+    struct LoopResources: @unchecked Sendable {
         let pool: UpstreamPool
         let metrics: GatewayMetrics.Shard
         let logs: CallLogBuffer.Shard
         let buffers: BufferRecycler
     }
 
-    func register(_ pool: UpstreamPool, metrics: GatewayMetrics.Shard, logs: CallLogBuffer.Shard) {
-        loops[ObjectIdentifier(pool.eventLoop)] = LoopResources(pool: pool, metrics: metrics, logs: logs, buffers: BufferRecycler())
+    func register(_ eventLoop: any EventLoop, pool: UpstreamPool, metrics: GatewayMetrics.Shard, logs: CallLogBuffer.Shard) {
+        nioLoops[ObjectIdentifier(eventLoop)] = LoopResources(pool: pool, metrics: metrics, logs: logs, buffers: BufferRecycler())
+    }
+
+    /// Resources of a loop that is not a SwiftNIO event loop.
+    func add(pool: UpstreamPool, metrics: GatewayMetrics.Shard, logs: CallLogBuffer.Shard) -> LoopResources {
+        let resources = LoopResources(pool: pool, metrics: metrics, logs: logs, buffers: BufferRecycler())
+        otherLoops.append(resources)
+        return resources
     }
 
     func resources(for eventLoop: any EventLoop) -> LoopResources {
-        loops[ObjectIdentifier(eventLoop)]!
+        nioLoops[ObjectIdentifier(eventLoop)]!
     }
 
-    var all: [UpstreamPool] { loops.values.map(\.pool) }
+    var all: [UpstreamPool] { nioLoops.values.map(\.pool) + otherLoops.map(\.pool) }
 }

@@ -81,8 +81,8 @@ import Testing
         #expect(throws: RequestHeadParser.Failure.self) { try parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5, 6\r\n\r\n") }
         #expect(throws: RequestHeadParser.Failure.self) { try parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1234567890123456789\r\n\r\n") }
         #expect(throws: RequestHeadParser.Failure.versionNotSupported) { try parse("GET / HTTP/2.0\r\nHost: a\r\n\r\n") }
-        #expect(ClientConnectionHandler.hasDotSegment(ByteBufferAllocatorCompat.buffer("/a/./b").readableBytesView))
-        #expect(!ClientConnectionHandler.hasDotSegment(ByteBufferAllocatorCompat.buffer("/a/.well-known/b").readableBytesView))
+        #expect(ClientSession.hasDotSegment(ByteBufferAllocatorCompat.buffer("/a/./b").readableBytesView))
+        #expect(!ClientSession.hasDotSegment(ByteBufferAllocatorCompat.buffer("/a/.well-known/b").readableBytesView))
     }
 
     @Test func chunkedFramerFindsTheEndAndRejectsGarbage() throws {

@@ -59,6 +59,67 @@ import Testing
         }
     }
 
+    /// The plain listener runs on the gateway's epoll loops, which have no TLS: a request for a
+    /// route with https targets moves its connection, with the bytes already read, to SwiftNIO.
+    @Test func httpsUpstreamsAreReachedThroughThePlainListener() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portico-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = try Self.makeCertificate("localhost", in: directory)
+        let serverTLS = try NIOSSLContext(
+            configuration: .makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificate.cert).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: certificate.key, format: .pem))))
+        let upstream = TestUpstream(name: "secure", tls: serverTLS)
+        try await upstream.start()
+        defer { Task { await upstream.shutdown() } }
+        let url = upstream.url
+        try await GatewayHarness.run(
+            routing: { routing in
+                var routing = routing
+                routing.targets = [.init(url: url, weight: 100)]
+                return routing
+            },
+            settings: ["portico.gateway.upstream.tls.ca": .init(.string(certificate.cert), isSecret: false)]
+        ) { h in
+            let key = ["X-API-Key": h.key.secret]
+            // A refusal is answered on the epoll loop; the connection stays there.
+            let connection = try RawHTTPConnection(port: h.port)
+            #expect(try connection.request("GET", "/orders/v1/items", headers: ["X-API-Key": "nope"]).status == 401)
+            // The next request moves the connection (and its bytes) to SwiftNIO, which verifies the upstream's certificate.
+            let first = try connection.request("GET", "/orders/v1/items?n=1", headers: key)
+            #expect(first.status == 200, "\(first.text)")
+            #expect(first.json["upstream"] as? String == "secure")
+            #expect((first.json["headers"] as? [String: String])?["x-forwarded-proto"] == "http")
+            // Requests after it, a body included, are served where the connection now is.
+            let second = try connection.request("POST", "/orders/v1/items?n=2", headers: key, body: Data("hello".utf8))
+            #expect(second.status == 200)
+            #expect(second.json["bodyBytes"] as? Int == 5)
+            // Pipelined requests sent in one write are all answered, in order, after the move.
+            let pipelined = try RawHTTPConnection(port: h.port)
+            let request = { (n: Int) in "GET /orders/v1/items?n=\(n) HTTP/1.1\r\nHost: localhost\r\nX-API-Key: \(h.key.secret)\r\n\r\n" }
+            try pipelined.send(request(3) + request(4) + request(5))
+            for n in 3...5 {
+                let response = try pipelined.readResponse(forHEAD: false)
+                #expect(response.status == 200)
+                #expect((response.json["uri"] as? String)?.hasSuffix("?n=\(n)") == true)
+            }
+            #expect(upstream.count == 5)
+        }
+    }
+
+    /// `portico.gateway.data.plane=nio` runs the plain listener on SwiftNIO (as the TLS listener).
+    @Test func thePlainListenerCanRunOnSwiftNIO() async throws {
+        try await GatewayHarness.run(settings: ["portico.gateway.data.plane": "nio"]) { h in
+            let connection = try RawHTTPConnection(port: h.port)
+            for _ in 0..<3 {
+                let response = try connection.request("GET", "/orders/v1/items", headers: ["X-API-Key": h.key.secret])
+                #expect(response.status == 200)
+            }
+            #expect(try rawRequest(port: h.port, "GET", "/orders/v1/items").problemType == "missing-key")
+        }
+    }
+
     @Test func sniChoosesTheCertificateAndOldProtocolsAreRefused() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portico-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

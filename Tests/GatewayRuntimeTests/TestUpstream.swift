@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A real HTTP upstream for gateway tests. It answers with a JSON description of the request
 /// (its own name, method, URI, headers, body size) and records every request it received, so
@@ -23,14 +24,17 @@ final class TestUpstream: Sendable {
     private let connections = NIOLockedValueBox<[any Channel]>([])
     /// When set, every request is answered with this status.
     let forcedStatus = NIOLockedValueBox<Int?>(nil)
+    /// Serves https with this context (its URL then names `localhost`, the certificate's name).
+    let tls: NIOSSLContext?
 
-    init(name: String) {
+    init(name: String, tls: NIOSSLContext? = nil) {
         self.name = name
+        self.tls = tls
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
     var port: Int { channel.withLockedValue { $0?.localAddress?.port ?? 0 } }
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { tls == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)" }
     var received: [Received] { log.withLockedValue { $0 } }
     var count: Int { log.withLockedValue { $0.count } }
     func reset() { log.withLockedValue { $0.removeAll() } }
@@ -41,6 +45,7 @@ final class TestUpstream: Sendable {
             .childChannelInitializer { channel in
                 self.connections.withLockedValue { $0.append(channel) }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls = self.tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(upstream: self))
                 }

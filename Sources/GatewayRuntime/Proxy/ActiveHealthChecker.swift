@@ -26,7 +26,7 @@ struct ActiveHealthChecker: Service {
             var lastRun: [Probe: ContinuousClock.Instant] = [:]
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
-                for pool in shared.pools.all { pool.eventLoop.execute { pool.sweep() } }
+                for pool in shared.pools.all { pool.sweepOnItsLoop() }
                 let config = shared.config.config
                 var due: [(Probe, UpstreamTarget, RoutingConfig.HealthCheck)] = []
                 var seen: Set<Probe> = []

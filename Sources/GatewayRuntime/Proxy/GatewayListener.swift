@@ -36,7 +36,7 @@ struct GatewayListener: Service {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        ClientConnectionHandler(shared: shared, loop: loop, tls: tlsContext != nil))
+                        NIOClientChannelHandler(session: ClientSession(shared: shared, loop: loop, tls: tlsContext != nil)))
                     connections.add(channel)
                     channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 }

@@ -13,6 +13,8 @@ final class CompiledRoute: Sendable {
     let balancer: LoadBalancer
     /// Path prefix of each target URL, in balancer order.
     let targetPathPrefixes: [String]
+    /// Some target is https (the epoll data plane hands such requests to SwiftNIO, which has TLS).
+    let hasTLSTargets: Bool
     let connectTimeout: TimeAmount
     let readTimeout: TimeAmount
     let retries: Int
@@ -49,6 +51,7 @@ final class CompiledRoute: Sendable {
         }
         balancer = LoadBalancer(algorithm: routing.loadBalancing, targets: urls.map { registry.target(for: $0.0) }, weights: urls.map(\.1))
         targetPathPrefixes = urls.map(\.0.pathPrefix)
+        hasTLSTargets = urls.contains { $0.0.tls }
         connectTimeout = .milliseconds(Int64(routing.connectTimeoutMs))
         readTimeout = .milliseconds(Int64(routing.readTimeoutMs))
         retries = routing.retries

@@ -51,10 +51,12 @@ enum TLSContexts {
         return table["*" + name[dot...]]
     }
 
-    /// TLS to https upstream targets, verifying certificates against the system trust store.
-    static func clientContext() throws -> NIOSSLContext {
+    /// TLS to https upstream targets, verifying certificates against the system trust store, or
+    /// against the certificates in `trustRootsFile` (PEM) for upstreams behind a private CA.
+    static func clientContext(trustRootsFile: String? = nil) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
+        if let trustRootsFile { configuration.trustRoots = .file(trustRootsFile) }
         if ProcessInfo.processInfo.environment["PORTICO_GATEWAY_UPSTREAM_TLS_VERIFY"] == "false" {
             configuration.certificateVerification = .none
         }

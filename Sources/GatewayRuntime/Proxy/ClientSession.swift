@@ -12,9 +12,10 @@ import NIOCore
 ///
 /// Only `ByteBuffer`s pass through: the upstream head is rebuilt into one buffer together with
 /// the first body bytes and written with one flush; the response head likewise.
-final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+///
+/// The session does not know what drives its socket: the plain listener's epoll loop
+/// (`EpollSocket`) or SwiftNIO (`NIOClientChannelHandler`, for TLS) — both are a `ClientStream`.
+final class ClientSession: ByteStreamDelegate {
 
     private enum Phase {
         /// Waiting for (or parsing) the next request head.
@@ -32,7 +33,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private let logs: CallLogBuffer.Shard
     private let buffers: BufferRecycler
     private let tls: Bool
-    private var context: ChannelHandlerContext!
+    /// Set by `open`; the stream keeps the session alive until it reports its close.
+    private var stream: (any ClientStream)!
     private var inbound: ByteBuffer?
     private var phase = Phase.idle
     private var exchange: Exchange?
@@ -46,7 +48,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Request body bytes were written to the upstream and wait for the end of this read burst.
     private var upstreamFlushPending = false
     private var random = FastRandom()
-    private var readTimer: Scheduled<Void>?
+    private var readTimer: (any ScheduledTask)?
     private var lastKey: [UInt8] = []
     private var lastKeyDigest: KeyDigest?
     private var readTimerFiresAt: UInt64 = 0
@@ -60,24 +62,30 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         self.tls = tls
     }
 
+    static let allocator = ByteBufferAllocator()
+
     // MARK: Client events
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        clientIP = context.channel.remoteAddress?.ipAddress ?? ""
+    func open(_ stream: any ClientStream, clientIP: String) {
+        self.stream = stream
+        self.clientIP = clientIP
         clientIPBytes = ArraySlice(clientIP.utf8)
         clientIPIsV6 = clientIP.utf8.contains(0x3A)
         shared.activeConnections.wrappingIncrement(ordering: .relaxed)
         shared.metrics.openConnections.wrappingIncrement(ordering: .relaxed)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    /// Counted as an open connection from `open` until its close (or hand-over) is reported.
+    private var counted = true
+    private func uncount() {
+        guard counted else { return }
+        counted = false
         shared.activeConnections.wrappingDecrement(ordering: .relaxed)
         shared.metrics.openConnections.wrappingDecrement(ordering: .relaxed)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
+    func streamRead(_ bytes: ByteBuffer) {
+        var bytes = bytes
         if inbound == nil || inbound!.readableBytes == 0 {
             inbound = bytes
         } else {
@@ -86,15 +94,16 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         processInbound()
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    func streamReadComplete() {
         if upstreamFlushPending {
             upstreamFlushPending = false
-            if let upstream = exchange?.upstream { upstream.channel.flush() }
+            if let upstream = exchange?.upstream { upstream.stream.flush() }
         }
         flushClientIfNeeded()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    func streamClosed() {
+        uncount()
         phase = .closed
         readTimer?.cancel()
         readTimer = nil
@@ -102,7 +111,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             exchange.disarmReadTimeout()
             if let upstream = exchange.upstream {
                 upstream.owner = nil
-                upstream.channel.close(promise: nil)
+                upstream.stream.close()
                 exchange.upstream = nil
             }
             if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
@@ -112,36 +121,30 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
+    func streamWritabilityChanged(_ writable: Bool) {
         // Backpressure: stop reading the upstream while the client cannot take more.
         if let upstream = exchange?.upstream {
-            upstream.setAutoRead(context.channel.isWritable)
+            upstream.setAutoRead(writable)
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent {
-            closeAfterResponse = true
-            if phase == .idle && exchange == nil { context.close(promise: nil) }
-        }
-        context.fireUserInboundEventTriggered(event)
+    /// Graceful shutdown: close after the current response (at once when idle).
+    func quiesce() {
+        closeAfterResponse = true
+        if phase == .idle && exchange == nil { stream.close() }
     }
 
     private func flushClientIfNeeded() {
         if flushPending {
             flushPending = false
-            context.flush()
+            stream.flush()
         }
     }
 
     private func pauseClientReads(_ paused: Bool) {
         guard paused != readsPaused else { return }
         readsPaused = paused
-        context.channel.setAutoReadNow(!paused)
+        stream.setReading(!paused)
     }
 
     // MARK: Parsing the client's bytes
@@ -194,7 +197,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     let count = try discardFramer!.consume(buffer.readableBytesView)
                     inbound!.moveReaderIndex(forwardBy: count)
                 } catch {
-                    context.close(promise: nil)
+                    stream.close()
                     phase = .closed
                     return
                 }
@@ -211,8 +214,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Answers a request whose head could not be parsed, then closes the connection.
     private func rejectUnparsed(_ problem: GatewayProblem) {
         let requestID = RequestID(random: &random)
-        context.writeAndFlush(wrapOutboundOut(problem.encode(requestID: requestID, extraHeaders: [], close: true, allocator: context.channel.allocator)))
-            .whenComplete { [context] _ in context?.close(promise: nil) }
+        stream.write(problem.encode(requestID: requestID, extraHeaders: [], close: true, allocator: Self.allocator))
+        stream.closeAfterFlush()
         phase = .closed
         metrics.record(api: nil, status: problem.status, seconds: 0)
         logs.append(
@@ -255,6 +258,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         if dotSegment { return respondLocally(.badRequest("the path contains '.' or '..' segments")) }
         guard let route else { return respondLocally(.noRoute()) }
+        if route.hasTLSTargets && !stream.reachesTLSUpstreams {
+            // Nothing about this request was decided or recorded yet: the loop that takes the
+            // connection over parses the same bytes again.
+            var unread = head.raw
+            if var rest = inbound { unread.writeBuffer(&rest) }
+            inbound = nil
+            self.exchange = nil
+            phase = .closed
+            uncount()
+            stream.handOver(unread: unread)
+            return
+        }
         exchange.route = route
         exchange.record.tenantID = route.tenantIDString
         exchange.record.apiID = route.apiIDString
@@ -312,7 +327,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
             if fault.delayPercent > 0, fault.delayMs > 0, random.percent() < fault.delayPercent {
                 exchange.delayed = true
-                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(fault.delayMs))) { [self] in
+                _ = stream.schedule(at: now &+ UInt64(fault.delayMs) * 1_000_000) { [self] in
                     guard self.exchange === exchange, phase == .exchanging else { return }
                     self.beginAttempt(exchange)
                 }
@@ -443,7 +458,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         connection.uses += 1
         exchange.upstream = connection
         exchange.reusedConnection = connection.uses > 1
-        connection.setAutoRead(context.channel.isWritable)
+        connection.setAutoRead(stream.isWritable)
         sendRequest(exchange)
     }
 
@@ -454,7 +469,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if exchange.head.chunked && !exchange.requestFramer.sawFirstChunkSize && !exchange.requestFramer.isComplete { return }
         var buffer = makeUpstreamHead(
             exchange, route: route, targetIndex: targetIndex, target: connection.target, bodyBytes: exchange.pendingBody.readableBytes,
-            allocator: connection.channel.allocator)
+            allocator: Self.allocator)
         if exchange.pendingBody.readableBytes > 0 {
             if exchange.retainedBody == nil && exchange.canRetainBody { exchange.retainedBody = exchange.pendingBody }
             buffer.writeBuffer(&exchange.pendingBody)
@@ -463,7 +478,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         exchange.requestSent = true
         let now = NIODeadline.now().uptimeNanoseconds
         exchange.upstreamStart = now
-        connection.channel.writeAndFlush(NIOAny(buffer), promise: nil)
+        connection.stream.writeAndFlush(buffer)
         buffers.give(buffer)
         armReadTimeout(exchange, now: now)
     }
@@ -575,7 +590,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if exchange.responseStatus == nil {
                 if let upstream = exchange.upstream {
                     upstream.owner = nil
-                    upstream.channel.close(promise: nil)
+                    upstream.stream.close()
                     exchange.upstream = nil
                 }
                 exchange.requestSent = false
@@ -589,9 +604,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if exchange.retainedBody != nil {
                 if exchange.canRetainBody { exchange.retainedBody!.writeImmutableBuffer(slice) } else { exchange.retainedBody = nil }
             }
-            upstream.channel.write(NIOAny(slice), promise: nil)
+            upstream.stream.write(slice)
             upstreamFlushPending = true
-            if !upstream.channel.isWritable { pauseClientReads(true) }
+            if !upstream.stream.isWritable { pauseClientReads(true) }
         } else {
             exchange.pendingBody.writeBuffer(&slice)
             if exchange.pendingBody.readableBytes > 1 << 20 { pauseClientReads(true) }
@@ -636,7 +651,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if (100..<200).contains(head.status) && head.status != 101 {
                 // Interim responses (100 Continue) pass through; the final response follows.
                 var interim = buffer.readSlice(length: consumed)!
-                context.write(wrapOutboundOut(interim), promise: nil)
+                stream.write(interim)
                 exchange.bytesOut += Int64(interim.readableBytes)
                 interim.clear()
                 flushPending = true
@@ -663,7 +678,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if !exchange.requestFramer.isComplete { closeAfterResponse = true }
             if shared.draining.load(ordering: .relaxed) { closeAfterResponse = true }
             let maximum = head.raw.readableBytes + exchange.requestID.utf8Count + route.lifecycleHeaders.count + exchange.corsLines.count + 192
-            var out = buffers.take(capacity: maximum + buffer.readableBytes, allocator: context.channel.allocator)
+            var out = buffers.take(capacity: maximum + buffer.readableBytes, allocator: Self.allocator)
             head.raw.withUnsafeReadableBytes { raw in
                 out.writeRaw(maximumBytes: maximum) { writer in
                     writer.bytes(UnsafeRawBufferPointer(rebasing: raw[0..<head.statusLineEnd]))
@@ -697,10 +712,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             exchange.responseFramer = framer
             if framer.isComplete {
                 // The whole response is here: one write-and-flush instead of a write now and a flush later.
-                context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+                stream.writeAndFlush(out)
                 flushPending = false
             } else {
-                context.write(wrapOutboundOut(out), promise: nil)
+                stream.write(out)
                 flushPending = true
             }
             buffers.give(out)
@@ -722,9 +737,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if count < bytes.readableBytes { exchange.upstreamKeepAlive = false }
         let slice = bytes.readSlice(length: count)!
         exchange.bytesOut += Int64(count)
-        context.write(wrapOutboundOut(slice), promise: nil)
+        stream.write(slice)
         flushPending = true
-        if !context.channel.isWritable, let upstream = exchange.upstream { upstream.setAutoRead(false) }
+        if !stream.isWritable, let upstream = exchange.upstream { upstream.setAutoRead(false) }
         if exchange.responseFramer!.isComplete { responseComplete(exchange) }
     }
 
@@ -776,7 +791,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             readTimer.cancel()
         }
         readTimerFiresAt = deadline
-        readTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline)) { [self] in
+        readTimer = stream.schedule(at: deadline) { [self] in
             readTimer = nil
             readTimerFired()
         }
@@ -823,7 +838,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         if let upstream = exchange.upstream {
             upstream.owner = nil
-            upstream.channel.close(promise: nil)
+            upstream.stream.close()
             exchange.upstream = nil
         }
         if !exchange.requestFramer.isComplete { closeAfterResponse = true }
@@ -835,7 +850,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         exchange.disarmReadTimeout()
         if let connection {
             connection.owner = nil
-            connection.channel.close(promise: nil)
+            connection.stream.close()
         }
         exchange.upstream = nil
         exchange.requestSent = false
@@ -854,7 +869,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         exchange.disarmReadTimeout()
         if let upstream = exchange.upstream {
             upstream.owner = nil
-            upstream.channel.close(promise: nil)
+            upstream.stream.close()
             exchange.upstream = nil
         }
         if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
@@ -862,8 +877,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         finishRecord(exchange, status: exchange.responseStatus ?? 502, errorKind: errorKind)
         self.exchange = nil
         phase = .closed
-        context.flush()
-        context.close(promise: nil)
+        stream.flush()
+        stream.close()
     }
 
     // MARK: Completion
@@ -881,7 +896,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 pool.release(upstream, now: .uptimeNanoseconds(exchange.lastUpstreamActivity))
             } else {
                 upstream.owner = nil
-                upstream.channel.close(promise: nil)
+                upstream.stream.close()
             }
         }
         finishRecord(exchange, status: exchange.responseStatus ?? 0, errorKind: nil)
@@ -894,9 +909,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if closeAfterResponse {
             phase = .closed
             flushPending = false
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { [context] _ in
-                context?.close(promise: nil)
-            }
+            stream.closeAfterFlush()
             return
         }
         phase = .idle
@@ -929,7 +942,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         extra += exchange.corsLines  // so a page's script can read why it was refused
         let buffer = problem.encode(
             requestID: exchange.requestID, extraHeaders: extra, close: closeAfterResponse || shared.draining.load(ordering: .relaxed),
-            forHEAD: exchange.isHEAD, allocator: context.channel.allocator)
+            forHEAD: exchange.isHEAD, allocator: Self.allocator)
         sendLocalAnswer(buffer, status: problem.status, errorKind: errorKind ?? problem.type)
     }
 
@@ -941,7 +954,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         lines += Array("X-Request-Id: \(exchange.requestID)\r\n".utf8)
         if closeAfterResponse || shared.draining.load(ordering: .relaxed) { lines += Array("Connection: close\r\n".utf8) }
         lines += [0x0D, 0x0A]
-        var buffer = context.channel.allocator.buffer(capacity: lines.count)
+        var buffer = Self.allocator.buffer(capacity: lines.count)
         buffer.writeBytes(lines)
         sendLocalAnswer(buffer, status: 204, errorKind: nil)
     }
@@ -952,7 +965,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard let exchange else { return }
         exchange.bytesOut += Int64(buffer.readableBytes)
         exchange.responseStatus = status
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        stream.write(buffer)
         flushPending = true
         finishRecord(exchange, status: status, errorKind: errorKind)
         self.exchange = nil
@@ -1019,7 +1032,7 @@ final class Exchange {
     var delayed = false
     /// The current attempt counts in the target's in-flight number.
     var attemptOpen = false
-    var lastFailure: ClientConnectionHandler.FailureKind?
+    var lastFailure: ClientSession.FailureKind?
     var upstream: UpstreamConnection?
     var reusedConnection = false
     var requestSent = false

@@ -1,0 +1,120 @@
+import Atomics
+import CEpoll
+import Dispatch
+import Glibc
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The plain-HTTP listener on the gateway's own epoll loops (one thread each). A connection whose
+/// request needs a TLS upstream is handed to a SwiftNIO event loop with its unread bytes and
+/// stays there. At graceful shutdown it stops accepting, tells every connection to close after
+/// its current response, waits (bounded) for them, and stops the loops.
+struct EpollListener: Service {
+    let shared: GatewayShared
+    let loops: [(loop: EpollLoop, resources: PoolDirectory.LoopResources)]
+    /// Where handed-over connections go.
+    let group: any EventLoopGroup
+    let host: String
+    let port: Int
+    let logger: Logger
+    let onBound: @Sendable (Int) -> Void
+
+    func run() async throws {
+        let (listener, boundPort) = try Self.listen(host: host, port: port)
+        let shared = shared
+        let group = group
+        let handedOver = ConnectionRegistry()
+        let handOver: (Int32, ByteBuffer) -> Void = { fd, unread in
+            Self.handOver(fd, unread: unread, shared: shared, group: group, registry: handedOver)
+        }
+        let acceptors = loops.map { EpollAcceptor(listener: listener, loop: $0.loop, shared: shared, resources: $0.resources, handOver: handOver) }
+        for acceptor in acceptors {
+            acceptor.loop.start()
+            let box = UncheckedSendable(acceptor)
+            acceptor.loop.execute { box.value.startAccepting() }
+        }
+        onBound(boundPort)
+        logger.info("Gateway listening", metadata: ["address": "\(host):\(boundPort)", "tls": "false", "loops": "epoll × \(loops.count)"])
+        try? await gracefulShutdown()
+
+        shared.draining.store(true, ordering: .relaxed)
+        for acceptor in acceptors {
+            let box = UncheckedSendable(acceptor)
+            acceptor.loop.execute {
+                box.value.stopAccepting()
+                box.value.quiesceAll()
+            }
+        }
+        for channel in handedOver.all { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        let deadline = ContinuousClock.now + .seconds(shared.settings.shutdownGraceSeconds)
+        while ContinuousClock.now < deadline && (acceptors.contains { $0.openCount.load(ordering: .relaxed) > 0 } || handedOver.count > 0) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for channel in handedOver.all { channel.close(promise: nil) }
+        // Stopping a loop closes what is left on it (client and pooled upstream sockets).
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let loops = loops.map { UncheckedSendable($0.loop) }
+            DispatchQueue.global().async {
+                for loop in loops { loop.value.stop() }
+                continuation.resume()
+            }
+        }
+        Glibc.close(listener)
+        logger.info("Gateway listener drained", metadata: ["address": "\(host):\(boundPort)"])
+    }
+
+    /// A non-blocking listening socket and the port it got (port 0 picks one).
+    static func listen(host: String, port: Int) throws -> (Int32, Int) {
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let family: Int32 = address.protocol == .inet6 ? AF_INET6 : AF_INET
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw EpollError.system("socket", errno) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard address.withSockAddr({ bind(fd, $0, socklen_t($1)) }) == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw EpollError.system("bind \(host):\(port)", code)
+        }
+        guard Glibc.listen(fd, 1024) == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw EpollError.system("listen", code)
+        }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let boundPort = withUnsafePointer(to: &storage) { pointer in
+            // sin_port and sin6_port sit at the same offset.
+            pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+        }
+        return (fd, boundPort)
+    }
+
+    /// Moves a connected client socket to a SwiftNIO event loop and replays what was read from it.
+    static func handOver(_ fd: Int32, unread: ByteBuffer, shared: GatewayShared, group: any EventLoopGroup, registry: ConnectionRegistry) {
+        ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.maxMessagesPerRead, value: 16)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let loop = shared.pools.resources(for: channel.eventLoop)
+                    try channel.pipeline.syncOperations.addHandler(NIOClientChannelHandler(session: ClientSession(shared: shared, loop: loop, tls: false)))
+                    registry.add(channel)
+                    channel.closeFuture.whenComplete { _ in registry.remove(channel) }
+                }
+            }
+            .withConnectedSocket(fd)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    channel.pipeline.fireChannelRead(unread)
+                    channel.pipeline.fireChannelReadComplete()
+                case .failure:
+                    Glibc.close(fd)
+                }
+            }
+    }
+}

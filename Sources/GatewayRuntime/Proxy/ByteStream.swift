@@ -1,0 +1,44 @@
+import NIOCore
+
+/// A connected socket as the proxy logic sees it — a client or an upstream connection — whether
+/// SwiftNIO drives it (the TLS listener, TLS upstreams) or the gateway's own epoll loop (the plain
+/// HTTP listener). Confined to the thread of the loop that owns it.
+protocol ByteStream: AnyObject {
+    /// False while more than the high watermark of written bytes waits for the socket.
+    var isWritable: Bool { get }
+    /// Queues bytes; nothing is sent before `flush`.
+    func write(_ buffer: ByteBuffer)
+    func flush()
+    func writeAndFlush(_ buffer: ByteBuffer)
+    /// Sends what was written, then closes.
+    func closeAfterFlush()
+    func close()
+    /// Turns reading on or off (backpressure).
+    func setReading(_ on: Bool)
+}
+
+/// What a stream reports to its owner (a client session or an upstream connection).
+protocol ByteStreamDelegate: AnyObject {
+    func streamRead(_ bytes: ByteBuffer)
+    /// The end of a burst of reads: the moment to flush what they produced.
+    func streamReadComplete()
+    func streamWritabilityChanged(_ writable: Bool)
+    func streamClosed()
+}
+
+/// A client connection's stream, with what its session needs from the loop that runs it.
+protocol ClientStream: ByteStream {
+    /// Runs `task` on this stream's loop at `deadline` (`NIODeadline` uptime nanoseconds).
+    func schedule(at deadline: UInt64, _ task: @escaping () -> Void) -> any ScheduledTask
+    /// Whether this loop can open TLS connections to upstreams; when it cannot, a request for a
+    /// route with https targets moves the connection to a loop that can (`handOver`).
+    var reachesTLSUpstreams: Bool { get }
+    /// Gives the socket, with the bytes read but not yet handled, to a SwiftNIO event loop.
+    func handOver(unread: ByteBuffer)
+}
+
+protocol ScheduledTask {
+    func cancel()
+}
+
+extension Scheduled: ScheduledTask {}

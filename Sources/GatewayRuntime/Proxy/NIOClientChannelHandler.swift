@@ -1,0 +1,90 @@
+import NIOCore
+
+/// Runs a `ClientSession` on a SwiftNIO channel: the TLS listener's connections, and plain ones
+/// the epoll data plane handed over for a route with https targets. The handler is the session's
+/// `ClientStream`; it lets go of the session when the channel closes.
+final class NIOClientChannelHandler: ChannelInboundHandler, ClientStream {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var session: ClientSession?
+    private var context: ChannelHandlerContext!
+
+    init(session: ClientSession) {
+        self.session = session
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        session?.open(self, clientIP: context.channel.remoteAddress?.ipAddress ?? "")
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        session?.streamClosed()
+        session = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        session?.streamRead(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        session?.streamReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session?.streamClosed()
+        session = nil
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        session?.streamWritabilityChanged(context.channel.isWritable)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent { session?.quiesce() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: ClientStream
+
+    var isWritable: Bool { context.channel.isWritable }
+
+    func write(_ buffer: ByteBuffer) {
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flush() {
+        context.flush()
+    }
+
+    func writeAndFlush(_ buffer: ByteBuffer) {
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func closeAfterFlush() {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { [context] _ in context?.close(promise: nil) }
+    }
+
+    func close() {
+        context.close(promise: nil)
+    }
+
+    func setReading(_ on: Bool) {
+        context.channel.setAutoReadNow(on)
+    }
+
+    func schedule(at deadline: UInt64, _ task: @escaping () -> Void) -> any ScheduledTask {
+        context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline), task)
+    }
+
+    var reachesTLSUpstreams: Bool { true }
+
+    func handOver(unread: ByteBuffer) {
+        preconditionFailure("a SwiftNIO loop reaches TLS upstreams itself")
+    }
+}

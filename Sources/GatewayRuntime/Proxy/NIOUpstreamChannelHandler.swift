@@ -1,0 +1,76 @@
+import NIOCore
+
+/// An upstream connection on a SwiftNIO channel (the stream of an `UpstreamConnection` made by
+/// `NIOUpstreamConnector`). Lets go of the connection when the channel closes.
+final class NIOUpstreamChannelHandler: ChannelInboundHandler, ByteStream {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    var connection: UpstreamConnection?
+    private var context: ChannelHandlerContext!
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection?.streamRead(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        connection?.streamReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection?.streamClosed()
+        connection = nil
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        connection?.streamWritabilityChanged(context.channel.isWritable)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: ByteStream
+
+    var isWritable: Bool { context.channel.isWritable }
+
+    func write(_ buffer: ByteBuffer) {
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flush() {
+        context.flush()
+    }
+
+    func writeAndFlush(_ buffer: ByteBuffer) {
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func closeAfterFlush() {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { [context] _ in context?.close(promise: nil) }
+    }
+
+    func close() {
+        context.close(promise: nil)
+    }
+
+    func setReading(_ on: Bool) {
+        context.channel.setAutoReadNow(on)
+    }
+}
+
+extension Channel {
+    /// Turns reading on or off now, on the channel's event loop, without the future an
+    /// asynchronous `setOption` allocates (falls back to it for channels without sync options).
+    func setAutoReadNow(_ on: Bool) {
+        if let options = syncOptions {
+            try? options.setOption(.autoRead, value: on)
+        } else {
+            _ = setOption(.autoRead, value: on)
+        }
+    }
+}
