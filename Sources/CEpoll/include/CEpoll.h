@@ -9,3 +9,6 @@
 
 /// accept4(2), which glibc declares only under _GNU_SOURCE.
 int cepoll_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+
+/// Names the calling thread (pthread_setname_np, also _GNU_SOURCE only); at most 15 bytes.
+void cepoll_name_thread(const char *name);

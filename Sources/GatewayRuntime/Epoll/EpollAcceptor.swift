@@ -8,7 +8,9 @@ import NIOCore
 /// `ClientSession`. Keeps the loop's open client sockets for graceful shutdown.
 final class EpollAcceptor: EpollSource {
     let fd: Int32
-    unowned let loop: EpollLoop
+    // unowned(unsafe): a loop outlives everything registered in it (stopping it closes them), and
+    // a checked unowned reference costs a retain and release per use on the hot path.
+    unowned(unsafe) let loop: EpollLoop
     private let shared: GatewayShared
     private let resources: PoolDirectory.LoopResources
     private let handOver: (Int32, ByteBuffer) -> Void

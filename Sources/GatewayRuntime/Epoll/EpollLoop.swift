@@ -68,10 +68,10 @@ final class EpollLoop: @unchecked Sendable {
 
     func start() {
         let thread = Thread { [self] in
+            cepoll_name_thread(String(name.prefix(15)))
             run()
             finished.signal()
         }
-        thread.name = name
         thread.start()
     }
 
