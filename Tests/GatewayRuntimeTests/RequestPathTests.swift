@@ -238,6 +238,22 @@ import Testing
         }
     }
 
+    /// A response far larger than the socket buffers, to a client that waits before reading: the
+    /// gateway stops reading the upstream while the client's socket is full and resumes as it
+    /// drains (partial writes, EPOLLOUT), and every byte arrives in order.
+    @Test func aLargeResponseReachesAClientThatReadsLate() async throws {
+        try await GatewayHarness.run { h in
+            let connection = try RawHTTPConnection(port: h.port, timeoutSeconds: 30)
+            try connection.send("GET /orders/v1/x?size=12000000 HTTP/1.1\r\nHost: x\r\nX-API-Key: \(h.key.secret)\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(700))
+            let response = try connection.readResponse()
+            #expect(response.status == 200)
+            #expect((response.json["padding"] as? String)?.count == 12_000_000)
+            // The connection is still good for the next request.
+            #expect(try connection.request("GET", "/orders/v1/x", headers: ["X-API-Key": h.key.secret]).status == 200)
+        }
+    }
+
     @Test func headRequestsAndBodiesBothWays() async throws {
         try await GatewayHarness.run { h in
             let head = try RawHTTPConnection(port: h.port).request("HEAD", "/orders/v1/x", headers: ["X-API-Key": h.key.secret])

@@ -45,7 +45,15 @@ final class EpollLoop: @unchecked Sendable {
     static let writable = EPOLLOUT.rawValue
     static let failed = EPOLLERR.rawValue | EPOLLHUP.rawValue
 
+    /// A write to a connection the peer closed must fail with EPIPE, not kill the process
+    /// (SwiftNIO does the same, but only once it opens its first socket).
+    private static let sigpipeIgnored: Bool = {
+        _ = signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
     init(name: String) throws {
+        precondition(Self.sigpipeIgnored)
         self.name = name
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epfd >= 0 else { throw EpollError.system("epoll_create1", errno) }
