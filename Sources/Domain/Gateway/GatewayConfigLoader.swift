@@ -19,27 +19,37 @@ public struct GatewayConfigLoader: Sendable {
         self.logger = logger
     }
 
-    /// The last key and subscription sections, as received and parsed: an unchanged section (the
-    /// common case: most reloads change one key or one subscription, not both) is not parsed again,
-    /// and handing out the same array lets the compiler see in O(1) that it is unchanged.
+    /// The key and subscription sections of the last load, kept so the next load reads only the
+    /// rows that changed since (see `sql/0006_config_changes.sql`). An unchanged section is handed
+    /// out as the same array, which lets the compiler see in O(1) that it is unchanged.
     let sectionCache = SectionCache()
+
+    /// Everything is read afresh at least this often (a delta never spans more: removals are kept a day),
+    /// which also drops keys whose revocation passed `revokedKeyDays` without any change to them.
+    public static let fullLoadInterval: Duration = .seconds(600)
 
     public final class RoutingCache: Sendable {
         let entries = NIOLockedValueBox<[UUID: (Date, RoutingConfig)]>([:])
     }
 
     public final class SectionCache: Sendable {
-        let keys = NIOLockedValueBox<(blob: ByteBuffer, parsed: [GatewayConfig.Key])>((ByteBuffer(), []))
-        let subscriptions = NIOLockedValueBox<(blob: ByteBuffer, parsed: [GatewayConfig.Subscription])>((ByteBuffer(), []))
-
-        func parsed<T>(_ blob: ByteBuffer, in box: NIOLockedValueBox<(blob: ByteBuffer, parsed: [T])>, parse: (ByteBuffer) throws -> [T]) rethrows -> [T] {
-            let cached = box.withLockedValue { $0 }
-            if cached.blob == blob { return cached.parsed }
-            let parsed = try parse(blob)
-            box.withLockedValue { $0 = (blob, parsed) }
-            return parsed
+        struct State: Sendable {
+            /// The xmin of the snapshot these sections are current to (an `xid8`, as text).
+            var xmin: String
+            var fullLoadAt: ContinuousClock.Instant
+            var keys: [KeyHash: GatewayConfig.Key]
+            var keyList: [GatewayConfig.Key]
+            var subscriptions: [UUID: GatewayConfig.Subscription]
+            var subscriptionList: [GatewayConfig.Subscription]
         }
+
+        let state = NIOLockedValueBox<State?>(nil)
+        /// How the last load read the sections (for logs and tests).
+        let lastLoadWasFull = NIOLockedValueBox(true)
     }
+
+    /// Whether the last `load` read every key and subscription (false: only the changes).
+    public var lastLoadWasFull: Bool { sectionCache.lastLoadWasFull.withLockedValue { $0 } }
 
     /// The current revision (one indexed row; polled every second).
     public func revision() async throws -> Int64 {
@@ -53,8 +63,11 @@ public struct GatewayConfigLoader: Sendable {
         return try await client.withConnection { connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
-                let config = try await Self.read(connection, logger: logger, cache: routingCache, sections: sectionCache)
+                let (config, sections) = try await Self.read(connection, logger: logger, cache: routingCache, previous: sectionCache.state.withLockedValue { $0 })
                 try await connection.query("COMMIT", logger: logger)
+                // Kept only once the whole load succeeded: a failed one leaves the previous base for the next delta.
+                sectionCache.state.withLockedValue { $0 = sections.state }
+                sectionCache.lastLoadWasFull.withLockedValue { $0 = sections.full }
                 return config
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
@@ -63,10 +76,17 @@ public struct GatewayConfigLoader: Sendable {
         }
     }
 
-    private static func read(_ connection: PostgresConnection, logger: Logger, cache: RoutingCache, sections: SectionCache) async throws -> GatewayConfig {
+    private static func read(
+        _ connection: PostgresConnection, logger: Logger, cache: RoutingCache, previous: SectionCache.State?
+    ) async throws -> (GatewayConfig, (state: SectionCache.State, full: Bool)) {
         var revision: Int64 = 0
-        for try await value in try await connection.query("SELECT revision FROM config_revision WHERE id = 1", logger: logger).decode(Int64.self) {
+        var xmin = ""
+        // The first statement takes the transaction's snapshot; its xmin is the base of the next delta.
+        for try await (value, snapshotXmin) in try await connection.query(
+            "SELECT revision, pg_snapshot_xmin(pg_current_snapshot())::text FROM config_revision WHERE id = 1", logger: logger
+        ).decode((Int64, String).self) {
             revision = value
+            xmin = snapshotXmin
         }
         let cached = cache.entries.withLockedValue { $0 }
         var fresh: [UUID: (Date, RoutingConfig)] = [:]
@@ -106,31 +126,111 @@ public struct GatewayConfigLoader: Sendable {
                 id: try row.get("id"), rateLimitPerSecond: try row.get("rate_limit_per_second"), rateLimitPerMinute: try row.get("rate_limit_per_minute"),
                 quotaPerDay: try row.get("quota_per_day"), quotaPerMonth: try row.get("quota_per_month"))
         }
-        // Keys and subscriptions are the bulk (100,000s of rows): each arrives as one binary blob of
-        // fixed-width records (ids as their 16 bytes, texts with a length), which PostgreSQL builds
-        // in half the time of text lines and which parses with no text conversion at all.
-        let keyBlob = try await connection.query(
+        let sections: SectionCache.State
+        let full: Bool
+        if let previous, ContinuousClock.now - previous.fullLoadAt < fullLoadInterval {
+            sections = try await readChanges(connection, logger: logger, since: previous, xmin: xmin)
+            full = false
+        } else {
+            sections = try await readAll(connection, logger: logger, previous: previous, xmin: xmin)
+            full = true
+        }
+        let config = GatewayConfig(
+            revision: revision, generatedAt: Date(), routes: routes, plans: plans, keys: sections.keyList, subscriptions: sections.subscriptionList)
+        return (config, (sections, full))
+    }
+
+    // Keys and subscriptions are the bulk (100,000s of rows): each arrives as one binary blob of
+    // fixed-width records (ids as their 16 bytes, texts with a length), which PostgreSQL builds in
+    // half the time of text lines and which parses with no text conversion at all.
+    private static let keyRecord = """
+        key_hash || uuid_send(application_id) || uuid_send(tenant_id) ||
+        int8send(coalesce(floor(extract(epoch FROM expires_at))::bigint, '-9223372036854775808'::bigint)) ||
+        int8send(coalesce(floor(extract(epoch FROM revoked_at))::bigint, '-9223372036854775808'::bigint)) ||
+        int2send(octet_length(convert_to(status, 'UTF8'))::int2) || convert_to(status, 'UTF8') ||
+        int2send(octet_length(convert_to(prefix, 'UTF8'))::int2) || convert_to(prefix, 'UTF8')
+        """
+    private static let keyLoaded = "(status <> 'revoked' OR revoked_at > now() - \(revokedKeyDays) * interval '1 day')"
+    private static let subscriptionRecord = """
+        uuid_send(s.id) || uuid_send(s.application_id) || uuid_send(s.api_version_id) || uuid_send(s.plan_id) ||
+        int2send(octet_length(convert_to(s.state, 'UTF8'))::int2) || convert_to(s.state, 'UTF8')
+        """
+    private static let subscriptionLoaded = "s.state IN ('active', 'pending', 'suspended') AND v.state IN ('published', 'deprecated', 'retired')"
+
+    private static func blob(_ connection: PostgresConnection, _ query: PostgresQuery, logger: Logger) async throws -> ByteBuffer {
+        try await connection.query(query, logger: logger).first { try $0.get("records", as: ByteBuffer.self) } ?? ByteBuffer()
+    }
+
+    private static func readAll(_ connection: PostgresConnection, logger: Logger, previous: SectionCache.State?, xmin: String) async throws -> SectionCache.State {
+        let keyBlob = try await blob(
+            connection, "SELECT coalesce(string_agg(\(unescaped: keyRecord), ''::bytea), ''::bytea) AS records FROM api_keys WHERE \(unescaped: keyLoaded)",
+            logger: logger)
+        let subscriptionBlob = try await blob(
+            connection,
             """
-            SELECT coalesce(string_agg(key_hash || uuid_send(application_id) || uuid_send(tenant_id) ||
-                int8send(coalesce(floor(extract(epoch FROM expires_at))::bigint, '-9223372036854775808'::bigint)) ||
-                int8send(coalesce(floor(extract(epoch FROM revoked_at))::bigint, '-9223372036854775808'::bigint)) ||
-                int2send(octet_length(convert_to(status, 'UTF8'))::int2) || convert_to(status, 'UTF8') ||
-                int2send(octet_length(convert_to(prefix, 'UTF8'))::int2) || convert_to(prefix, 'UTF8'), ''::bytea), ''::bytea) AS records
-            FROM api_keys
-            WHERE status <> 'revoked' OR revoked_at > now() - \(Self.revokedKeyDays) * interval '1 day'
+            SELECT coalesce(string_agg(\(unescaped: subscriptionRecord), ''::bytea), ''::bytea) AS records
+            FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id WHERE \(unescaped: subscriptionLoaded)
+            """, logger: logger)
+        var keys: [KeyHash: GatewayConfig.Key] = [:]
+        for key in try parseKeys(keyBlob) { keys[key.hash] = key }
+        var subscriptions: [UUID: GatewayConfig.Subscription] = [:]
+        for subscription in try parseSubscriptions(subscriptionBlob) { subscriptions[subscription.id] = subscription }
+        // An unchanged section keeps its array, so the compiler reuses what it built from it.
+        let keyList = previous.flatMap { $0.keys == keys ? $0.keyList : nil } ?? Array(keys.values)
+        let subscriptionList = previous.flatMap { $0.subscriptions == subscriptions ? $0.subscriptionList : nil } ?? Array(subscriptions.values)
+        return .init(xmin: xmin, fullLoadAt: .now, keys: keys, keyList: keyList, subscriptions: subscriptions, subscriptionList: subscriptionList)
+    }
+
+    /// Rows stamped with a transaction at or above the previous snapshot's xmin: everything that
+    /// committed since, and what was still in flight then. Rows that changed but no longer belong
+    /// in the config, and deleted ones, come back as removals.
+    private static func readChanges(_ connection: PostgresConnection, logger: Logger, since previous: SectionCache.State, xmin: String) async throws
+        -> SectionCache.State
+    {
+        let base = previous.xmin
+        let keyBlob = try await blob(
+            connection,
+            """
+            SELECT coalesce(string_agg(\(unescaped: keyRecord), ''::bytea), ''::bytea) AS records FROM api_keys
+            WHERE change_xid >= \(base)::xid8 AND \(unescaped: keyLoaded)
+            """, logger: logger)
+        let removedKeys = try await connection.query(
+            """
+            SELECT key_hash AS id FROM api_keys WHERE change_xid >= \(base)::xid8 AND NOT \(unescaped: keyLoaded)
+            UNION ALL SELECT id FROM config_removals WHERE kind = 'key' AND change_xid >= \(base)::xid8
             """, logger: logger
-        ).first { try $0.get("records", as: ByteBuffer.self) } ?? ByteBuffer()
-        let keys = try sections.parsed(keyBlob, in: sections.keys, parse: Self.parseKeys)
-        let subscriptionBlob = try await connection.query(
+        ).all { row in try row.get("id", as: ByteBuffer.self) }
+        let subscriptionBlob = try await blob(
+            connection,
             """
-            SELECT coalesce(string_agg(uuid_send(s.id) || uuid_send(s.application_id) || uuid_send(s.api_version_id) || uuid_send(s.plan_id) ||
-                int2send(octet_length(convert_to(s.state, 'UTF8'))::int2) || convert_to(s.state, 'UTF8'), ''::bytea), ''::bytea) AS records
+            SELECT coalesce(string_agg(\(unescaped: subscriptionRecord), ''::bytea), ''::bytea) AS records
             FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id
-            WHERE s.state IN ('active', 'pending', 'suspended') AND v.state IN ('published', 'deprecated', 'retired')
+            WHERE (s.change_xid >= \(base)::xid8 OR v.change_xid >= \(base)::xid8) AND \(unescaped: subscriptionLoaded)
+            """, logger: logger)
+        let removedSubscriptions = try await connection.query(
+            """
+            SELECT uuid_send(s.id) AS id FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id
+            WHERE (s.change_xid >= \(base)::xid8 OR v.change_xid >= \(base)::xid8) AND NOT (\(unescaped: subscriptionLoaded))
+            UNION ALL SELECT id FROM config_removals WHERE kind = 'subscription' AND change_xid >= \(base)::xid8
             """, logger: logger
-        ).first { try $0.get("records", as: ByteBuffer.self) } ?? ByteBuffer()
-        let subscriptions = try sections.parsed(subscriptionBlob, in: sections.subscriptions, parse: Self.parseSubscriptions)
-        return GatewayConfig(revision: revision, generatedAt: Date(), routes: routes, plans: plans, keys: keys, subscriptions: subscriptions)
+        ).all { row in try row.get("id", as: ByteBuffer.self) }
+
+        var next = previous
+        next.xmin = xmin
+        let changedKeys = try parseKeys(keyBlob)
+        if !changedKeys.isEmpty || !removedKeys.isEmpty {
+            // Removals first: a row that exists now wins over a tombstone of the same id.
+            for id in removedKeys { if let hash = KeyHash(buffer: id) { next.keys[hash] = nil } }
+            for key in changedKeys { next.keys[key.hash] = key }
+            next.keyList = Array(next.keys.values)
+        }
+        let changed = try parseSubscriptions(subscriptionBlob)
+        if !changed.isEmpty || !removedSubscriptions.isEmpty {
+            for var id in removedSubscriptions { if let uuid = id.readUUIDBytes() { next.subscriptions[uuid] = nil } }
+            for subscription in changed { next.subscriptions[subscription.id] = subscription }
+            next.subscriptionList = Array(next.subscriptions.values)
+        }
+        return next
     }
 
     enum LoadError: Error { case malformedRow(String) }

@@ -177,6 +177,8 @@ struct CallLogWriter: Service {
                 try await client.query("SELECT portico_ensure_call_log_partition((now() AT TIME ZONE 'UTC')::date + 1)", logger: logger)
                 try await client.query("SELECT portico_drop_call_log_partitions(\(keepFrom)::date)", logger: logger)
                 try await client.query("SELECT portico_drop_call_rollups(\(keepRollupsFrom))", logger: logger)
+                // Tombstones for incremental config loads (sql/0006_config_changes.sql); every gateway reads afresh far more often.
+                try await client.query("DELETE FROM config_removals WHERE removed_at < now() - interval '1 day'", logger: logger)
             }
         } catch {
             logger.debug("Call log maintenance skipped", metadata: ["error": "\(String(describing: error))"])
