@@ -34,6 +34,61 @@ import Testing
         return config.subscriptions[SubscriptionKey(route: route, application: entry.application)]
     }
 
+    /// A delta load's changes patch the previous indexes; the result must be what compiling the
+    /// new configuration from scratch gives, and a patch against another base is not applied.
+    @Test func patchingWithADeltaEqualsCompilingFromScratch() {
+        let (a, b, c) = (UUID(), UUID(), UUID())
+        let routes = [route("/orders/v1"), route("/billing/v1")]
+        let keys = [key(a), key(b), key(c)]
+        let subscriptions = [subscription(a, routes[0]), subscription(b, routes[0]), subscription(b, routes[1]), subscription(c, routes[1])]
+        let first = GatewayConfig(revision: 1, generatedAt: Date(), routes: routes, plans: [plan], keys: keys, subscriptions: subscriptions)
+        let limiters = LimiterRegistry()
+        let compiledFirst = RuntimeConfig.compile(first, targets: TargetRegistry(), limiters: limiters)
+        let limiterOfB = compiledFirst.subscriptions[SubscriptionKey(route: 0, application: compiledFirst.keys[keys[1].hash]!.application)]?.limiter
+
+        // Key b revoked, key c gone, a new key for a; subscription a suspended, c's removed, a new one for c.
+        var revoked = keys[1]
+        revoked.status = .revoked
+        revoked.revokedAt = Date()
+        let newKey = key(a)
+        var suspended = subscriptions[0]
+        suspended.state = .suspended
+        let newSubscription = subscription(c, routes[0])
+        var second = first
+        second.revision = 2
+        second.keys = [keys[0], revoked, newKey]
+        second.subscriptions = [suspended, subscriptions[1], subscriptions[2], newSubscription]
+        let changes = GatewayConfigLoader.Changes(
+            keys: .init(base: first.keys, removed: [keys[1], keys[2]], added: [revoked, newKey]),
+            subscriptions: .init(base: first.subscriptions, removed: [subscriptions[0], subscriptions[3]], added: [suspended, newSubscription]))
+
+        let patched = RuntimeConfig.compile(second, previous: compiledFirst, changes: changes, targets: TargetRegistry(), limiters: limiters)
+        let scratch = RuntimeConfig.compile(second, targets: TargetRegistry(), limiters: LimiterRegistry())
+        func keyView(_ config: RuntimeConfig) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: config.keys.map { ("\($0.key)", "\($0.value.applicationID) \($0.value.status) \($0.value.forgottenAt ?? 0)") })
+        }
+        func subscriptionView(_ config: RuntimeConfig) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: config.subscriptions.map { entry in
+                ("\(entry.key.route) \(config.applicationNames[Int(entry.key.application)])", "\(entry.value.id) \(entry.value.state) \(entry.value.limiter != nil)")
+            })
+        }
+        #expect(keyView(patched) == keyView(scratch))
+        #expect(subscriptionView(patched) == subscriptionView(scratch))
+        #expect(patched.keys.count == 3 && patched.subscriptions.count == 4)
+        // An unchanged active subscription keeps its limiter (its bucket and counts) across the patch.
+        let bOnFirstRoute = SubscriptionKey(route: 0, application: patched.keys[keys[1].hash]!.application)
+        #expect(patched.subscriptions[bOnFirstRoute]?.limiter === limiterOfB)
+        // The suspended subscription's limiter is forgotten, as a full compile would.
+        #expect(limiters.needingTotals([subscriptions[0].id]).isEmpty && !limiters.all.contains { $0.subscriptionID == subscriptions[0].id })
+
+        // Changes whose base is not what the previous compile saw are not applied.
+        let foreign = GatewayConfigLoader.Changes(
+            keys: .init(base: [keys[0]], removed: [], added: []), subscriptions: .init(base: [subscriptions[1]], removed: [], added: []))
+        let rebuilt = RuntimeConfig.compile(second, previous: compiledFirst, changes: foreign, targets: TargetRegistry(), limiters: LimiterRegistry())
+        #expect(keyView(rebuilt) == keyView(scratch))
+        #expect(subscriptionView(rebuilt) == subscriptionView(scratch))
+    }
+
     /// A revoked key is told apart from an unknown one for `revokedKeyDays`, counted from its
     /// revocation at request time (not from the last reload); the time survives the disk snapshot,
     /// and snapshots from before it was kept still load.

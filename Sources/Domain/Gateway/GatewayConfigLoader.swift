@@ -59,6 +59,38 @@ public struct GatewayConfigLoader: Sendable {
     }
 
     public func load() async throws -> GatewayConfig {
+        try await loadWithChanges().config
+    }
+
+    /// What a delta load changed in the key and subscription sections, for a compiler that
+    /// patches the indexes it built from `base` instead of building them again.
+    public struct SectionChanges<Element: Sendable & Equatable>: Sendable {
+        /// The section these changes apply to (the previous load's, the same array).
+        public var base: [Element]
+        /// Records of `base` that changed or left (as they were).
+        public var removed: [Element]
+        /// Records new or changed (as they are now).
+        public var added: [Element]
+
+        public init(base: [Element], removed: [Element], added: [Element]) {
+            self.base = base
+            self.removed = removed
+            self.added = added
+        }
+    }
+
+    public struct Changes: Sendable {
+        public var keys: SectionChanges<GatewayConfig.Key>
+        public var subscriptions: SectionChanges<GatewayConfig.Subscription>
+
+        public init(keys: SectionChanges<GatewayConfig.Key>, subscriptions: SectionChanges<GatewayConfig.Subscription>) {
+            self.keys = keys
+            self.subscriptions = subscriptions
+        }
+    }
+
+    /// Loads the configuration; after a delta load also what changed (nil after a full load).
+    public func loadWithChanges() async throws -> (config: GatewayConfig, changes: Changes?) {
         let logger = logger
         return try await client.withConnection { connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
@@ -68,7 +100,7 @@ public struct GatewayConfigLoader: Sendable {
                 // Kept only once the whole load succeeded: a failed one leaves the previous base for the next delta.
                 sectionCache.state.withLockedValue { $0 = sections.state }
                 sectionCache.lastLoadWasFull.withLockedValue { $0 = sections.full }
-                return config
+                return (config, sections.changes)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error
@@ -78,7 +110,7 @@ public struct GatewayConfigLoader: Sendable {
 
     private static func read(
         _ connection: PostgresConnection, logger: Logger, cache: RoutingCache, previous: SectionCache.State?
-    ) async throws -> (GatewayConfig, (state: SectionCache.State, full: Bool)) {
+    ) async throws -> (GatewayConfig, (state: SectionCache.State, full: Bool, changes: Changes?)) {
         var revision: Int64 = 0
         var xmin = ""
         // The first statement takes the transaction's snapshot; its xmin is the base of the next delta.
@@ -127,17 +159,15 @@ public struct GatewayConfigLoader: Sendable {
                 quotaPerDay: try row.get("quota_per_day"), quotaPerMonth: try row.get("quota_per_month"))
         }
         let sections: SectionCache.State
-        let full: Bool
+        var changes: Changes?
         if let previous, ContinuousClock.now - previous.fullLoadAt < fullLoadInterval {
-            sections = try await readChanges(connection, logger: logger, since: previous, xmin: xmin)
-            full = false
+            (sections, changes) = try await readChanges(connection, logger: logger, since: previous, xmin: xmin)
         } else {
             sections = try await readAll(connection, logger: logger, previous: previous, xmin: xmin)
-            full = true
         }
         let config = GatewayConfig(
             revision: revision, generatedAt: Date(), routes: routes, plans: plans, keys: sections.keyList, subscriptions: sections.subscriptionList)
-        return (config, (sections, full))
+        return (config, (sections, changes == nil, changes))
     }
 
     // Keys and subscriptions are the bulk (100,000s of rows): each arrives as one binary blob of
@@ -185,7 +215,7 @@ public struct GatewayConfigLoader: Sendable {
     /// committed since, and what was still in flight then. Rows that changed but no longer belong
     /// in the config, and deleted ones, come back as removals.
     private static func readChanges(_ connection: PostgresConnection, logger: Logger, since previous: SectionCache.State, xmin: String) async throws
-        -> SectionCache.State
+        -> (SectionCache.State, Changes)
     {
         let base = previous.xmin
         let keyBlob = try await blob(
@@ -217,20 +247,40 @@ public struct GatewayConfigLoader: Sendable {
 
         var next = previous
         next.xmin = xmin
+        var changes = Changes(
+            keys: .init(base: previous.keyList, removed: [], added: []), subscriptions: .init(base: previous.subscriptionList, removed: [], added: []))
         let changedKeys = try parseKeys(keyBlob)
         if !changedKeys.isEmpty || !removedKeys.isEmpty {
             // Removals first: a row that exists now wins over a tombstone of the same id.
-            for id in removedKeys { if let hash = KeyHash(buffer: id) { next.keys[hash] = nil } }
-            for key in changedKeys { next.keys[key.hash] = key }
-            next.keyList = Array(next.keys.values)
+            for id in removedKeys {
+                if let hash = KeyHash(buffer: id), let old = next.keys.removeValue(forKey: hash) { changes.keys.removed.append(old) }
+            }
+            for key in changedKeys {
+                if let old = next.keys.updateValue(key, forKey: key.hash) {
+                    if old == key { continue }
+                    changes.keys.removed.append(old)
+                }
+                changes.keys.added.append(key)
+            }
+            if !changes.keys.removed.isEmpty || !changes.keys.added.isEmpty { next.keyList = Array(next.keys.values) }
         }
         let changed = try parseSubscriptions(subscriptionBlob)
         if !changed.isEmpty || !removedSubscriptions.isEmpty {
-            for var id in removedSubscriptions { if let uuid = id.readUUIDBytes() { next.subscriptions[uuid] = nil } }
-            for subscription in changed { next.subscriptions[subscription.id] = subscription }
-            next.subscriptionList = Array(next.subscriptions.values)
+            for var id in removedSubscriptions {
+                if let uuid = id.readUUIDBytes(), let old = next.subscriptions.removeValue(forKey: uuid) { changes.subscriptions.removed.append(old) }
+            }
+            for subscription in changed {
+                if let old = next.subscriptions.updateValue(subscription, forKey: subscription.id) {
+                    if old == subscription { continue }
+                    changes.subscriptions.removed.append(old)
+                }
+                changes.subscriptions.added.append(subscription)
+            }
+            if !changes.subscriptions.removed.isEmpty || !changes.subscriptions.added.isEmpty {
+                next.subscriptionList = Array(next.subscriptions.values)
+            }
         }
-        return next
+        return (next, changes)
     }
 
     enum LoadError: Error { case malformedRow(String) }

@@ -93,12 +93,13 @@ struct ConfigSync: Service {
             }
             let started = ContinuousClock.now
             logger.info("New configuration revision", metadata: ["config.revision": "\(revision)"])
-            let config = try await withDeadline(.seconds(30)) { try await loader.load() }
+            let (config, changes) = try await withDeadline(.seconds(30)) { try await loader.loadWithChanges() }
             let loadedAt = ContinuousClock.now
             try config.validate()
             // Usage of the subscriptions is loaded before the new configuration serves, so a
             // restarted gateway does not grant a quota twice.
-            let compiled = RuntimeConfig.compile(config, previous: shared.config.config, targets: shared.targets, limiters: shared.limiters)
+            let compiled = RuntimeConfig.compile(
+                config, previous: shared.config.config, changes: changes, targets: shared.targets, limiters: shared.limiters)
             let compiledAt = ContinuousClock.now
             let loaded = await hydrate(config)
             let hydratedAt = ContinuousClock.now

@@ -77,7 +77,12 @@ final class RuntimeConfig: Sendable {
     /// the previous snapshot's (routes, keys, subscriptions with their plans) are taken over from
     /// `previous` as they are: a reload after one revoked key rebuilds the key index only. The
     /// loader hands out the same arrays for unchanged sections, so the comparisons are cheap.
-    static func compile(_ config: GatewayConfig, previous: RuntimeConfig? = nil, targets: TargetRegistry, limiters: LimiterRegistry) -> RuntimeConfig {
+    /// With `changes` from a delta load whose base is what `previous` was compiled from, the key
+    /// and subscription indexes are patched with the changed records instead of built again.
+    static func compile(
+        _ config: GatewayConfig, previous: RuntimeConfig? = nil, changes: GatewayConfigLoader.Changes? = nil, targets: TargetRegistry,
+        limiters: LimiterRegistry
+    ) -> RuntimeConfig {
         let before = previous?.source
 
         let routes: [CompiledRoute]
@@ -106,19 +111,25 @@ final class RuntimeConfig: Sendable {
             return index
         }
 
+        func keyEntry(_ key: GatewayConfig.Key) -> KeyEntry {
+            let index = application(key.applicationID)
+            return KeyEntry(
+                application: index, applicationID: applicationNames[Int(index)], tenantID: key.tenantID, prefix: key.prefix, status: key.status,
+                expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) },
+                forgottenAt: key.revokedAt.map { Int64($0.timeIntervalSince1970) + Int64(GatewayConfigLoader.revokedKeyDays) * 86_400 })
+        }
         let keys: [KeyDigest: KeyEntry]
         if let previous, let before, before.keys == config.keys {
             keys = previous.keys
+        } else if let previous, let before, let change = changes?.keys, before.keys == change.base {
+            var patched = previous.keys
+            for key in change.removed { patched[key.hash] = nil }
+            for key in change.added { patched[key.hash] = keyEntry(key) }
+            keys = patched
         } else {
             var built: [KeyDigest: KeyEntry] = [:]
             built.reserveCapacity(config.keys.count)
-            for key in config.keys {
-                let index = application(key.applicationID)
-                built[key.hash] = KeyEntry(
-                    application: index, applicationID: applicationNames[Int(index)], tenantID: key.tenantID, prefix: key.prefix, status: key.status,
-                    expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) },
-                    forgottenAt: key.revokedAt.map { Int64($0.timeIntervalSince1970) + Int64(GatewayConfigLoader.revokedKeyDays) * 86_400 })
-            }
+            for key in config.keys { built[key.hash] = keyEntry(key) }
             keys = built
         }
 
@@ -130,6 +141,36 @@ final class RuntimeConfig: Sendable {
         } ?? false
         if let previous, let before, routeNumbersKept, before.subscriptions == config.subscriptions, before.plans == config.plans {
             subscriptions = previous.subscriptions
+        } else if let previous, let before, routeNumbersKept, before.plans == config.plans, let change = changes?.subscriptions,
+            before.subscriptions == change.base
+        {
+            // Only the changed subscriptions: their old entries leave (with their limiters unless
+            // they stay active), the new ones come in. The database keeps one live subscription
+            // per application and version, so no entry hides another.
+            let plans = Dictionary(uniqueKeysWithValues: config.plans.map { ($0.id, $0) })
+            let routeIndex = Dictionary(uniqueKeysWithValues: routes.map { ($0.route.versionID, $0.index) })
+            let now = NIODeadline.now().uptimeNanoseconds
+            let unix = Int64(Date().timeIntervalSince1970)
+            var patched = previous.subscriptions
+            for old in change.removed {
+                guard let route = routeIndex[old.versionID] else { continue }
+                let key = SubscriptionKey(route: route, application: application(old.applicationID))
+                if patched[key]?.id == old.id { patched[key] = nil }
+            }
+            let stillActive = Set(change.added.lazy.filter { $0.state == .active }.map(\.id))
+            limiters.drop(change.removed.map(\.id).filter { !stillActive.contains($0) })
+            for subscription in change.added {
+                guard let route = routeIndex[subscription.versionID] else { continue }
+                var limiter: SubscriptionLimiter?
+                if subscription.state == .active, let plan = plans[subscription.planID] {
+                    limiter = limiters.limiter(for: subscription.id)
+                    limiter?.configure(plan, now: now, unixSeconds: unix)
+                }
+                let key = SubscriptionKey(route: route, application: application(subscription.applicationID))
+                if let existing = patched[key], existing.state == .active, existing.id != subscription.id { continue }
+                patched[key] = SubscriptionEntry(id: subscription.id, state: subscription.state, limiter: limiter)
+            }
+            subscriptions = patched
         } else {
             let plans = Dictionary(uniqueKeysWithValues: config.plans.map { ($0.id, $0) })
             let routeIndex = Dictionary(uniqueKeysWithValues: routes.map { ($0.route.versionID, $0.index) })

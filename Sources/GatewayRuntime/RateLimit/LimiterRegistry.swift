@@ -30,6 +30,14 @@ final class LimiterRegistry: Sendable {
         }
     }
 
+    /// Forgets the limiters of subscriptions that are no longer active.
+    func drop(_ subscriptions: [UUID]) {
+        guard !subscriptions.isEmpty else { return }
+        limiters.withLockedValue { table in
+            for id in subscriptions { table[id] = nil }
+        }
+    }
+
     /// The limiters of these subscriptions whose usage totals were never loaded (new ones).
     func needingTotals(_ subscriptions: [UUID]) -> [SubscriptionLimiter] {
         let found = limiters.withLockedValue { table in subscriptions.compactMap { table[$0] } }
