@@ -53,3 +53,17 @@ CREATE TRIGGER api_keys_removal AFTER DELETE ON api_keys
     FOR EACH ROW EXECUTE FUNCTION portico_record_config_removal();
 CREATE TRIGGER subscriptions_removal AFTER DELETE ON subscriptions
     FOR EACH ROW EXECUTE FUNCTION portico_record_config_removal();
+
+-- A version's route carries its API's name: renaming the API stamps its versions, so a reload
+-- reads their routes again.
+CREATE FUNCTION portico_stamp_api_versions() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.name IS DISTINCT FROM OLD.name THEN
+        UPDATE api_versions SET change_xid = pg_current_xact_id() WHERE api_id = NEW.id;
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER apis_stamp_versions AFTER UPDATE ON apis
+    FOR EACH ROW EXECUTE FUNCTION portico_stamp_api_versions();

@@ -36,8 +36,17 @@ import Testing
             let third = try await h.applications.create(h.admin, teamID: h.team.id, name: "Third", description: "")
             let thirdKey = try await h.applications.createKey(h.admin, applicationID: third.id, slot: "primary", expiresAt: nil)
             let thirdSubscription = try await h.subscriptions.request(h.admin, applicationID: third.id, apiVersionID: h.version.id, planID: h.plan.id, note: nil)
+            // Routes: a new version, the first deprecated with it as successor, the API renamed.
+            var v2 = try await h.publishing.createVersion(
+                h.admin, apiID: h.api.id, .init(version: "v2", basePath: "/orders/v2", routing: RoutingConfig(targets: [.init(url: "http://127.0.0.1:9", weight: 100)])))
+            v2 = try await h.publishing.publish(h.admin, versionID: v2.id)
+            _ = try await h.publishing.deprecate(h.admin, versionID: h.version.id, sunsetAt: Date().addingTimeInterval(90 * 86_400), successorVersionID: v2.id)
+            _ = try await h.publishing.updateAPI(h.admin, id: h.api.id, .init(name: "Orders Renamed"))
             let afterInserts = try await loader.load()
             #expect(!loader.lastLoadWasFull)
+            #expect(afterInserts.routes.map(\.apiName) == ["Orders Renamed", "Orders Renamed"])
+            #expect(afterInserts.routes.first { $0.versionID == h.version.id }?.successorBasePath == "/orders/v2")
+            #expect(afterInserts.routes.first { $0.versionID == h.version.id }?.state == .deprecated)
             try await h.database.client.query("DELETE FROM api_keys WHERE id = \(thirdKey.key.id)")
             try await h.database.client.query("DELETE FROM subscriptions WHERE id = \(thirdSubscription.id)")
 
@@ -45,6 +54,8 @@ import Testing
             #expect(!loader.lastLoadWasFull)
             let full = try await GatewayConfigLoader(client: h.database.client, logger: h.database.logger).load()
             #expect(Self.sections(delta) == Self.sections(full))
+            #expect(delta.routes == full.routes)  // the same routes in the same order (a route's position is its number)
+            #expect(delta.plans == full.plans)
             // And the changes really are in it.
             let (keys, subscriptions) = Self.sections(delta)
             #expect(keys.count == 2)  // the revoked first key (still recognised as revoked) and the second; the third is gone

@@ -37,6 +37,9 @@ public struct GatewayConfigLoader: Sendable {
             /// The xmin of the snapshot these sections are current to (an `xid8`, as text).
             var xmin: String
             var fullLoadAt: ContinuousClock.Instant
+            var routes: [UUID: GatewayConfig.Route]
+            /// Ordered by version id (byte order, as PostgreSQL orders uuids): a route's position is its number.
+            var routeList: [GatewayConfig.Route]
             var keys: [KeyHash: GatewayConfig.Key]
             var keyList: [GatewayConfig.Key]
             var subscriptions: [UUID: GatewayConfig.Subscription]
@@ -111,6 +114,9 @@ public struct GatewayConfigLoader: Sendable {
     private static func read(
         _ connection: PostgresConnection, logger: Logger, cache: RoutingCache, previous: SectionCache.State?
     ) async throws -> (GatewayConfig, (state: SectionCache.State, full: Bool, changes: Changes?)) {
+        let clock = ContinuousClock()
+        let started = clock.now
+        func ms(_ duration: Duration) -> Int64 { duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000 }
         var revision: Int64 = 0
         var xmin = ""
         // The first statement takes the transaction's snapshot; its xmin is the base of the next delta.
@@ -120,22 +126,80 @@ public struct GatewayConfigLoader: Sendable {
             revision = value
             xmin = snapshotXmin
         }
+        let delta = previous.flatMap { ContinuousClock.now - $0.fullLoadAt < fullLoadInterval ? $0 : nil }
+        var routes: [UUID: GatewayConfig.Route]
+        var routeList: [GatewayConfig.Route]
+        if let delta {
+            // Versions stamped since, and versions whose successor was (their Link names its base path).
+            let changed = try await readRoutes(
+                connection,
+                """
+                v.id IN (SELECT id FROM api_versions WHERE change_xid >= \(delta.xmin)::xid8
+                         UNION SELECT id FROM api_versions WHERE successor_version_id IN (SELECT id FROM api_versions WHERE change_xid >= \(delta.xmin)::xid8))
+                """, logger: logger, cache: cache, keepCache: true)
+            routes = delta.routes
+            var touched = false
+            for (route, loaded) in changed {
+                let old = loaded ? routes.updateValue(route, forKey: route.versionID) : routes.removeValue(forKey: route.versionID)
+                if old != (loaded ? route : nil) { touched = true }
+            }
+            routeList = touched ? routes.values.sorted { Self.precedes($0.versionID, $1.versionID) } : delta.routeList
+        } else {
+            routeList = try await readRoutes(connection, "v.state IN ('published', 'deprecated', 'retired')", logger: logger, cache: cache, keepCache: false)
+                .map(\.route)
+            routes = Dictionary(uniqueKeysWithValues: routeList.map { ($0.versionID, $0) })
+        }
+        let routesRead = clock.now
+        var plans: [GatewayConfig.Plan] = []
+        // By position: one plan per API makes 10,000s of rows.
+        for try await (id, perSecond, perMinute, perDay, perMonth) in try await connection.query(
+            "SELECT id, rate_limit_per_second, rate_limit_per_minute, quota_per_day, quota_per_month FROM plans ORDER BY id", logger: logger
+        ).decode((UUID, Int?, Int?, Int64?, Int64?).self) {
+            plans.append(.init(id: id, rateLimitPerSecond: perSecond, rateLimitPerMinute: perMinute, quotaPerDay: perDay, quotaPerMonth: perMonth))
+        }
+        let plansRead = clock.now
+        let sections: SectionCache.State
+        var changes: Changes?
+        if let delta {
+            (sections, changes) = try await readChanges(connection, logger: logger, since: delta, xmin: xmin, routes: routes, routeList: routeList)
+        } else {
+            sections = try await readAll(connection, logger: logger, previous: previous, xmin: xmin, routes: routes, routeList: routeList)
+        }
+        let config = GatewayConfig(
+            revision: revision, generatedAt: Date(), routes: routeList, plans: plans, keys: sections.keyList, subscriptions: sections.subscriptionList)
+        logger.debug(
+            "Configuration read",
+            metadata: [
+                "config.revision": "\(revision)", "full": "\(changes == nil)", "routes.ms": "\(ms(routesRead - started))",
+                "plans.ms": "\(ms(plansRead - routesRead))",
+                "sections.ms": "\(ms(clock.now - plansRead))",
+            ])
+        return (config, (sections, changes == nil, changes))
+    }
+
+    /// Route rows matching `condition`, each with whether it belongs in the config (a delta also
+    /// returns versions that left it). Routing JSON is decoded only for versions whose `updated_at`
+    /// moved since the last read.
+    private static func readRoutes(
+        _ connection: PostgresConnection, _ condition: PostgresQuery, logger: Logger, cache: RoutingCache, keepCache: Bool
+    ) async throws -> [(route: GatewayConfig.Route, loaded: Bool)] {
         let cached = cache.entries.withLockedValue { $0 }
-        var fresh: [UUID: (Date, RoutingConfig)] = [:]
+        var fresh: [UUID: (Date, RoutingConfig)] = keepCache ? cached : [:]
         let decoder = JSONDecoder()
-        let rows = try await connection.query(
-            """
+        var query: PostgresQuery = """
             SELECT v.id, v.api_id, v.tenant_id, a.name, v.version, v.host, v.base_path, v.state, v.sunset_at, v.deprecated_at,
-                   s.base_path, v.updated_at, v.routing::text
+                   s.base_path, v.updated_at, v.routing::text, v.state IN ('published', 'deprecated', 'retired')
             FROM api_versions v JOIN apis a ON a.id = v.api_id
             LEFT JOIN api_versions s ON s.id = v.successor_version_id
-            WHERE v.state IN ('published', 'deprecated', 'retired')
-            ORDER BY v.id
-            """, logger: logger)
-        var routes: [GatewayConfig.Route] = []
+            WHERE
+            """
+        query.sql += " " + condition.sql + " ORDER BY v.id"
+        query.binds = condition.binds
+        var routes: [(GatewayConfig.Route, Bool)] = []
         // Decoded by position (10,000s of rows): no per-row lookup of columns by name.
-        for try await (id, apiID, tenantID, apiName, version, host, basePath, state, sunsetAt, deprecatedAt, successorBasePath, updated, routingText)
-            in rows.decode((UUID, UUID, UUID, String, String, String?, String, String, Date?, Date?, String?, Date, String).self)
+        for try await (id, apiID, tenantID, apiName, version, host, basePath, state, sunsetAt, deprecatedAt, successorBasePath, updated, routingText, loaded)
+            in try await connection.query(query, logger: logger).decode(
+                (UUID, UUID, UUID, String, String, String?, String, String, Date?, Date?, String?, Date, String, Bool).self)
         {
             let routing: RoutingConfig
             if let hit = cached[id], hit.0 == updated {
@@ -143,31 +207,20 @@ public struct GatewayConfigLoader: Sendable {
             } else {
                 routing = try decoder.decode(RoutingConfig.self, from: Data(routingText.utf8))
             }
-            fresh[id] = (updated, routing)
+            fresh[id] = loaded ? (updated, routing) : nil
             routes.append(
-                GatewayConfig.Route(
+                (GatewayConfig.Route(
                     versionID: id, apiID: apiID, tenantID: tenantID, apiName: apiName, version: version, host: host, basePath: basePath,
                     state: VersionState(rawValue: state) ?? .retired, sunsetAt: sunsetAt, deprecatedAt: deprecatedAt,
-                    successorBasePath: successorBasePath, routing: routing))
+                    successorBasePath: successorBasePath, routing: routing), loaded))
         }
         cache.entries.withLockedValue { $0 = fresh }
-        let plans = try await connection.query(
-            "SELECT id, rate_limit_per_second, rate_limit_per_minute, quota_per_day, quota_per_month FROM plans", logger: logger
-        ).all { row in
-            GatewayConfig.Plan(
-                id: try row.get("id"), rateLimitPerSecond: try row.get("rate_limit_per_second"), rateLimitPerMinute: try row.get("rate_limit_per_minute"),
-                quotaPerDay: try row.get("quota_per_day"), quotaPerMonth: try row.get("quota_per_month"))
-        }
-        let sections: SectionCache.State
-        var changes: Changes?
-        if let previous, ContinuousClock.now - previous.fullLoadAt < fullLoadInterval {
-            (sections, changes) = try await readChanges(connection, logger: logger, since: previous, xmin: xmin)
-        } else {
-            sections = try await readAll(connection, logger: logger, previous: previous, xmin: xmin)
-        }
-        let config = GatewayConfig(
-            revision: revision, generatedAt: Date(), routes: routes, plans: plans, keys: sections.keyList, subscriptions: sections.subscriptionList)
-        return (config, (sections, changes == nil, changes))
+        return routes
+    }
+
+    /// PostgreSQL's order of uuids: their bytes, compared as unsigned.
+    static func precedes(_ a: UUID, _ b: UUID) -> Bool {
+        withUnsafeBytes(of: a.uuid) { a in withUnsafeBytes(of: b.uuid) { b in memcmp(a.baseAddress!, b.baseAddress!, 16) < 0 } }
     }
 
     // Keys and subscriptions are the bulk (100,000s of rows): each arrives as one binary blob of
@@ -191,7 +244,10 @@ public struct GatewayConfigLoader: Sendable {
         try await connection.query(query, logger: logger).first { try $0.get("records", as: ByteBuffer.self) } ?? ByteBuffer()
     }
 
-    private static func readAll(_ connection: PostgresConnection, logger: Logger, previous: SectionCache.State?, xmin: String) async throws -> SectionCache.State {
+    private static func readAll(
+        _ connection: PostgresConnection, logger: Logger, previous: SectionCache.State?, xmin: String, routes: [UUID: GatewayConfig.Route],
+        routeList: [GatewayConfig.Route]
+    ) async throws -> SectionCache.State {
         let keyBlob = try await blob(
             connection, "SELECT coalesce(string_agg(\(unescaped: keyRecord), ''::bytea), ''::bytea) AS records FROM api_keys WHERE \(unescaped: keyLoaded)",
             logger: logger)
@@ -208,45 +264,56 @@ public struct GatewayConfigLoader: Sendable {
         // An unchanged section keeps its array, so the compiler reuses what it built from it.
         let keyList = previous.flatMap { $0.keys == keys ? $0.keyList : nil } ?? Array(keys.values)
         let subscriptionList = previous.flatMap { $0.subscriptions == subscriptions ? $0.subscriptionList : nil } ?? Array(subscriptions.values)
-        return .init(xmin: xmin, fullLoadAt: .now, keys: keys, keyList: keyList, subscriptions: subscriptions, subscriptionList: subscriptionList)
+        return .init(
+            xmin: xmin, fullLoadAt: .now, routes: routes, routeList: routeList, keys: keys, keyList: keyList, subscriptions: subscriptions,
+            subscriptionList: subscriptionList)
     }
 
     /// Rows stamped with a transaction at or above the previous snapshot's xmin: everything that
     /// committed since, and what was still in flight then. Rows that changed but no longer belong
     /// in the config, and deleted ones, come back as removals.
-    private static func readChanges(_ connection: PostgresConnection, logger: Logger, since previous: SectionCache.State, xmin: String) async throws
-        -> (SectionCache.State, Changes)
-    {
+    private static func readChanges(
+        _ connection: PostgresConnection, logger: Logger, since previous: SectionCache.State, xmin: String, routes: [UUID: GatewayConfig.Route],
+        routeList: [GatewayConfig.Route]
+    ) async throws -> (SectionCache.State, Changes) {
         let base = previous.xmin
-        let keyBlob = try await blob(
-            connection,
+        // One round trip per section: the changed records, and the ids of records that left
+        // (changed so they no longer belong, or deleted) as fixed-width ids.
+        let (keyBlob, removedKeyIDs) = try await connection.query(
             """
-            SELECT coalesce(string_agg(\(unescaped: keyRecord), ''::bytea), ''::bytea) AS records FROM api_keys
-            WHERE change_xid >= \(base)::xid8 AND \(unescaped: keyLoaded)
-            """, logger: logger)
-        let removedKeys = try await connection.query(
-            """
-            SELECT key_hash AS id FROM api_keys WHERE change_xid >= \(base)::xid8 AND NOT \(unescaped: keyLoaded)
-            UNION ALL SELECT id FROM config_removals WHERE kind = 'key' AND change_xid >= \(base)::xid8
+            SELECT (SELECT coalesce(string_agg(\(unescaped: keyRecord), ''::bytea), ''::bytea) FROM api_keys
+                    WHERE change_xid >= \(base)::xid8 AND \(unescaped: keyLoaded)) AS records,
+                   (SELECT coalesce(string_agg(id, ''::bytea), ''::bytea) FROM (
+                        SELECT key_hash AS id FROM api_keys WHERE change_xid >= \(base)::xid8 AND NOT \(unescaped: keyLoaded)
+                        UNION ALL SELECT id FROM config_removals WHERE kind = 'key' AND change_xid >= \(base)::xid8) gone) AS removed
             """, logger: logger
-        ).all { row in try row.get("id", as: ByteBuffer.self) }
-        let subscriptionBlob = try await blob(
-            connection,
+        ).first { (try $0.get("records", as: ByteBuffer.self), try $0.get("removed", as: ByteBuffer.self)) } ?? (ByteBuffer(), ByteBuffer())
+        // Subscriptions stamped since, and those of versions stamped since (a version's state decides whether they load).
+        let (subscriptionBlob, removedSubscriptionIDs) = try await connection.query(
             """
-            SELECT coalesce(string_agg(\(unescaped: subscriptionRecord), ''::bytea), ''::bytea) AS records
-            FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id
-            WHERE (s.change_xid >= \(base)::xid8 OR v.change_xid >= \(base)::xid8) AND \(unescaped: subscriptionLoaded)
-            """, logger: logger)
-        let removedSubscriptions = try await connection.query(
-            """
-            SELECT uuid_send(s.id) AS id FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id
-            WHERE (s.change_xid >= \(base)::xid8 OR v.change_xid >= \(base)::xid8) AND NOT (\(unescaped: subscriptionLoaded))
-            UNION ALL SELECT id FROM config_removals WHERE kind = 'subscription' AND change_xid >= \(base)::xid8
+            WITH changed AS (
+                SELECT id FROM subscriptions WHERE change_xid >= \(base)::xid8
+                UNION SELECT id FROM subscriptions WHERE api_version_id IN (SELECT id FROM api_versions WHERE change_xid >= \(base)::xid8))
+            SELECT (SELECT coalesce(string_agg(\(unescaped: subscriptionRecord), ''::bytea), ''::bytea)
+                    FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id
+                    WHERE s.id IN (SELECT id FROM changed) AND \(unescaped: subscriptionLoaded)) AS records,
+                   (SELECT coalesce(string_agg(id, ''::bytea), ''::bytea) FROM (
+                        SELECT uuid_send(s.id) AS id FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id
+                        WHERE s.id IN (SELECT id FROM changed) AND NOT (\(unescaped: subscriptionLoaded))
+                        UNION ALL SELECT id FROM config_removals WHERE kind = 'subscription' AND change_xid >= \(base)::xid8) gone) AS removed
             """, logger: logger
-        ).all { row in try row.get("id", as: ByteBuffer.self) }
+        ).first { (try $0.get("records", as: ByteBuffer.self), try $0.get("removed", as: ByteBuffer.self)) } ?? (ByteBuffer(), ByteBuffer())
+        var removedKeys: [ByteBuffer] = []
+        var keyIDs = removedKeyIDs
+        while let id = keyIDs.readSlice(length: 32) { removedKeys.append(id) }
+        var removedSubscriptions: [ByteBuffer] = []
+        var subscriptionIDs = removedSubscriptionIDs
+        while let id = subscriptionIDs.readSlice(length: 16) { removedSubscriptions.append(id) }
 
         var next = previous
         next.xmin = xmin
+        next.routes = routes
+        next.routeList = routeList
         var changes = Changes(
             keys: .init(base: previous.keyList, removed: [], added: []), subscriptions: .init(base: previous.subscriptionList, removed: [], added: []))
         let changedKeys = try parseKeys(keyBlob)
