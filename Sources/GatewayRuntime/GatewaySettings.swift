@@ -42,6 +42,10 @@ struct GatewaySettings: Sendable {
     var maxBodyBytes: Int64
     /// `portico.gateway.max.head.bytes` (default 16 KiB): larger request heads get 431.
     var maxHeadBytes: Int
+    /// `portico.gateway.client.timeout.seconds` (default 60; 0 turns it off): a connection waiting
+    /// for a request head — idle between keep-alive requests, or a slow client sending one — is
+    /// closed after this long (with 408 if part of a head had arrived).
+    var clientTimeoutSeconds: Int
     /// `portico.gateway.poll.interval.ms` (default 1000): how often the config revision is polled.
     var pollIntervalMs: Int
     /// `portico.gateway.log.retention.days` (default 30): call-log partitions older than this are dropped.
@@ -78,6 +82,7 @@ struct GatewaySettings: Sendable {
         spoolDirectory = reader.string(forKey: "portico.gateway.spool.dir", default: ".data/gateway/spool")
         maxBodyBytes = Int64(reader.int(forKey: "portico.gateway.max.body.bytes", default: 256 * 1024 * 1024))
         maxHeadBytes = reader.int(forKey: "portico.gateway.max.head.bytes", default: 16 * 1024)
+        clientTimeoutSeconds = max(0, reader.int(forKey: "portico.gateway.client.timeout.seconds", default: 60))
         pollIntervalMs = reader.int(forKey: "portico.gateway.poll.interval.ms", default: 1000)
         logRetentionDays = reader.int(forKey: "portico.gateway.log.retention.days", default: 30)
         rollupRetentionDays = reader.int(forKey: "portico.gateway.rollup.retention.days", default: 400)

@@ -53,6 +53,32 @@ import Testing
         }
     }
 
+    /// Connections waiting for a request head close after the client timeout: silently when idle,
+    /// with 408 when part of a head arrived (a slow client). A request in progress is not cut, and
+    /// the wait starts again after each response.
+    @Test(arguments: ["epoll", "nio"]) func clientsWaitingTooLongForAHeadAreClosed(plane: String) async throws {
+        try await GatewayHarness.run(settings: ["portico.gateway.client.timeout.seconds": 1, "portico.gateway.data.plane": .init(.string(plane), isSecret: false)]) {
+            h in
+            let idle = try RawHTTPConnection(port: h.port)
+            let slow = try RawHTTPConnection(port: h.port)
+            try slow.send("GET /orders/v1/items HTTP/1.1\r\nHost: x\r\nX-API-Key: \(h.key.secret)\r\n")
+            // A request that takes longer than the timeout, then a second one after a pause shorter than it.
+            let busy = try RawHTTPConnection(port: h.port)
+            let long = try busy.request("GET", "/orders/v1/items?delay_ms=1500", headers: ["X-API-Key": h.key.secret])
+            #expect(long.status == 200)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try busy.request("GET", "/orders/v1/items", headers: ["X-API-Key": h.key.secret]).status == 200)
+
+            #expect(idle.isClosedByPeer())
+            let timedOut = try slow.readResponse()
+            #expect(timedOut.status == 408)
+            #expect(timedOut.problemType == "request-timeout")
+            #expect(slow.isClosedByPeer())
+            // Nothing of the half-sent request reached an upstream; the two complete ones did.
+            #expect(h.upstreams[0].count == 2)
+        }
+    }
+
     @Test func gracefulShutdownFinishesInFlightRequestsAndFlushesCallLogs() async throws {
         try await GatewayHarness.run { h in
             let port = h.port

@@ -72,6 +72,9 @@ struct GatewayProblem {
     static func payloadTooLarge(limit: Int64) -> GatewayProblem {
         .init(status: 413, type: "payload-too-large", title: "Request body too large", detail: "The limit is \(limit) bytes.")
     }
+    static func requestTimeout(seconds: Int) -> GatewayProblem {
+        .init(status: 408, type: "request-timeout", title: "Request timeout", detail: "The request head did not arrive within \(seconds) seconds.")
+    }
     static func headersTooLarge() -> GatewayProblem {
         .init(status: 431, type: "headers-too-large", title: "Request header fields too large", detail: "The request head exceeds the gateway's limit.")
     }

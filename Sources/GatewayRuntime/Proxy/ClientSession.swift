@@ -52,6 +52,11 @@ final class ClientSession: ByteStreamDelegate {
     private var lastKey: [UInt8] = []
     private var lastKeyDigest: KeyDigest?
     private var readTimerFiresAt: UInt64 = 0
+    /// The client timeout (`clientTimeoutSeconds`): one timer per connection, re-armed only when
+    /// it fires, so requests on a busy connection neither schedule nor cancel anything.
+    private var clientTimer: (any ScheduledTask)?
+    /// When the connection last began waiting for a request head (uptime nanoseconds).
+    private var waitingSince: UInt64 = 0
 
     init(shared: GatewayShared, loop: PoolDirectory.LoopResources, tls: Bool) {
         self.shared = shared
@@ -73,6 +78,34 @@ final class ClientSession: ByteStreamDelegate {
         clientIPIsV6 = clientIP.utf8.contains(0x3A)
         shared.activeConnections.wrappingIncrement(ordering: .relaxed)
         shared.metrics.openConnections.wrappingIncrement(ordering: .relaxed)
+        if shared.settings.clientTimeoutSeconds > 0 {
+            waitingSince = NIODeadline.now().uptimeNanoseconds
+            scheduleClientTimer(at: waitingSince &+ clientTimeoutNanos)
+        }
+    }
+
+    private var clientTimeoutNanos: UInt64 { UInt64(shared.settings.clientTimeoutSeconds) * 1_000_000_000 }
+
+    private func scheduleClientTimer(at deadline: UInt64) {
+        clientTimer = stream.schedule(at: deadline) { [self] in
+            clientTimer = nil
+            clientTimerFired()
+        }
+    }
+
+    /// Closes a connection that waited too long for a request head; otherwise looks again when
+    /// the current wait would run out (or a full period later while a request is in progress).
+    private func clientTimerFired() {
+        guard phase != .closed else { return }
+        let now = NIODeadline.now().uptimeNanoseconds
+        guard phase == .idle && exchange == nil else { return scheduleClientTimer(at: now &+ clientTimeoutNanos) }
+        if now &- waitingSince < clientTimeoutNanos { return scheduleClientTimer(at: waitingSince &+ clientTimeoutNanos) }
+        if let inbound, inbound.readableBytes > 0 {
+            rejectUnparsed(.requestTimeout(seconds: shared.settings.clientTimeoutSeconds))
+        } else {
+            phase = .closed
+            stream.close()
+        }
     }
 
     /// Counted as an open connection from `open` until its close (or hand-over) is reported.
@@ -105,6 +138,8 @@ final class ClientSession: ByteStreamDelegate {
     func streamClosed() {
         uncount()
         phase = .closed
+        clientTimer?.cancel()
+        clientTimer = nil
         readTimer?.cancel()
         readTimer = nil
         if let exchange {
@@ -204,6 +239,7 @@ final class ClientSession: ByteStreamDelegate {
                 if discardFramer!.isComplete {
                     discardFramer = nil
                     phase = .idle
+                    waitingSince = NIODeadline.now().uptimeNanoseconds
                 } else {
                     return
                 }
@@ -266,6 +302,8 @@ final class ClientSession: ByteStreamDelegate {
             inbound = nil
             self.exchange = nil
             phase = .closed
+            clientTimer?.cancel()
+            clientTimer = nil
             uncount()
             stream.handOver(unread: unread)
             return
@@ -913,6 +951,7 @@ final class ClientSession: ByteStreamDelegate {
             return
         }
         phase = .idle
+        waitingSince = lastExchangeEnd
         pauseClientReads(false)
         processInbound()
     }
@@ -972,6 +1011,7 @@ final class ClientSession: ByteStreamDelegate {
         if !exchange.requestFramer.isComplete && !closeAfterResponse {
             discardFramer = exchange.requestFramer
             phase = .discardingBody
+            waitingSince = lastExchangeEnd
             flushClientIfNeeded()
             processInbound()
             return
@@ -993,8 +1033,12 @@ final class ClientSession: ByteStreamDelegate {
 
     /// Completes the exchange's record in place (a copy would retain and release each of its
     /// strings) and hands it to this loop's log shard.
+    /// When the last exchange ended (the client timeout counts from there).
+    private var lastExchangeEnd: UInt64 = 0
+
     private func finishRecord(_ exchange: Exchange, status: Int, errorKind: String?) {
         let end = NIODeadline.now().uptimeNanoseconds
+        lastExchangeEnd = end
         let totalMs = Double(end &- exchange.start) / 1_000_000
         exchange.record.status = status
         exchange.record.attempts = exchange.attempts
