@@ -33,7 +33,9 @@ CREATE TABLE config_removals (
     kind       text NOT NULL CHECK (kind IN ('key', 'subscription')),
     id         bytea NOT NULL,
     change_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    removed_at timestamptz NOT NULL DEFAULT now()
+    -- The time of the delete itself, not of its transaction's start (a tombstone of a long
+    -- transaction must not be trimmed before a reload can see it).
+    removed_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX config_removals_change_xid_idx ON config_removals (change_xid);
 CREATE INDEX config_removals_removed_at_idx ON config_removals (removed_at);

@@ -6,6 +6,38 @@ import Testing
 
 /// Load balancing, retries, passive and active health, fault injection, against real upstreams.
 @Suite(.serialized) struct BalancingAndResilienceTests {
+    /// A target named by host name is resolved off the event loop (and the answer reused); a name
+    /// that does not resolve is a 502 for the call, not a stalled loop.
+    @Test func targetsNamedByHostNameAreResolved() async throws {
+        try await GatewayHarness.run(
+            upstreams: 1,
+            routing: { routing in
+                var routing = routing
+                routing.targets = routing.targets.map { .init(url: $0.url.replacingOccurrences(of: "127.0.0.1", with: "localhost"), weight: $0.weight) }
+                routing.retries = 0
+                return routing
+            }
+        ) { h in
+            for _ in 0..<3 {
+                let response = try h.call()
+                #expect(response.status == 200)
+            }
+            #expect(h.upstreams[0].count == 3)
+        }
+        try await GatewayHarness.run(
+            routing: { routing in
+                var routing = routing
+                routing.targets = [.init(url: "http://no-such-host.invalid:80", weight: 100)]
+                routing.retries = 0
+                return routing
+            }
+        ) { h in
+            let response = try h.call()
+            #expect(response.status == 502)
+            #expect(response.problemType == "bad-gateway")
+        }
+    }
+
     @Test func weightedDistributionWithinFivePercentOver10000Requests() async throws {
         try await GatewayHarness.run(upstreams: 3, routing: { routing in
             var routing = routing

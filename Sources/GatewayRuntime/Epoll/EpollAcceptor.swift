@@ -83,10 +83,6 @@ final class EpollAcceptor: EpollSource {
         for socket in clients.values { (socket.delegate as? ClientSession)?.quiesce() }
     }
 
-    func closeAll() {
-        for socket in Array(clients.values) { socket.close() }
-    }
-
     func loopStopping() {
         stopAccepting()
     }

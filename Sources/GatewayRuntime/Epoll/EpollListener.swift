@@ -26,8 +26,13 @@ struct EpollListener: Service {
         let shared = shared
         let group = group
         let handedOver = ConnectionRegistry()
+        // Between leaving an epoll loop and joining the registry a connection is counted here, so shutdown waits for it.
+        let handingOver = ManagedAtomic<Int>(0)
         let handOver: (Int32, ByteBuffer) -> Void = { fd, unread in
-            Self.handOver(fd, unread: unread, shared: shared, group: group, registry: handedOver)
+            handingOver.wrappingIncrement(ordering: .relaxed)
+            Self.handOver(fd, unread: unread, shared: shared, group: group, registry: handedOver) {
+                handingOver.wrappingDecrement(ordering: .relaxed)
+            }
         }
         let acceptors = loops.map { EpollAcceptor(listener: listener, loop: $0.loop, shared: shared, resources: $0.resources, handOver: handOver) }
         for acceptor in acceptors {
@@ -47,9 +52,15 @@ struct EpollListener: Service {
                 box.value.quiesceAll()
             }
         }
-        for channel in handedOver.all { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         let deadline = ContinuousClock.now + .seconds(shared.settings.shutdownGraceSeconds)
-        while ContinuousClock.now < deadline && (acceptors.contains { $0.openCount.load(ordering: .relaxed) > 0 } || handedOver.count > 0) {
+        var quiesced = Set<ObjectIdentifier>()
+        while ContinuousClock.now < deadline
+            && (acceptors.contains { $0.openCount.load(ordering: .relaxed) > 0 } || handedOver.count > 0 || handingOver.load(ordering: .relaxed) > 0)
+        {
+            // Connections handed over while draining are told too.
+            for channel in handedOver.all where quiesced.insert(ObjectIdentifier(channel)).inserted {
+                channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
             try? await Task.sleep(for: .milliseconds(20))
         }
         for channel in handedOver.all { channel.close(promise: nil) }
@@ -94,7 +105,10 @@ struct EpollListener: Service {
     }
 
     /// Moves a connected client socket to a SwiftNIO event loop and replays what was read from it.
-    static func handOver(_ fd: Int32, unread: ByteBuffer, shared: GatewayShared, group: any EventLoopGroup, registry: ConnectionRegistry) {
+    static func handOver(
+        _ fd: Int32, unread: ByteBuffer, shared: GatewayShared, group: any EventLoopGroup, registry: ConnectionRegistry,
+        done: @escaping @Sendable () -> Void
+    ) {
         ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.maxMessagesPerRead, value: 16)
@@ -108,13 +122,13 @@ struct EpollListener: Service {
             }
             .withConnectedSocket(fd)
             .whenComplete { result in
-                switch result {
-                case .success(let channel):
+                // On failure SwiftNIO has closed the descriptor itself (closing it here again could
+                // close a connection that was given the same number meanwhile).
+                if case .success(let channel) = result {
                     channel.pipeline.fireChannelRead(unread)
                     channel.pipeline.fireChannelReadComplete()
-                case .failure:
-                    Glibc.close(fd)
                 }
+                done()
             }
     }
 }

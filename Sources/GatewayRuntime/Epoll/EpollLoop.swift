@@ -184,6 +184,8 @@ final class EpollLoop: @unchecked Sendable {
 
     @discardableResult
     func register(_ source: any EpollSource, events: UInt32) -> Bool {
+        // While stopping nothing new joins (a connect retried by a closing session would leak).
+        guard !stopping else { return false }
         let fd = Int(source.fd)
         if fd >= sources.count {
             let count = max(fd + 1, sources.count * 2, 1024)

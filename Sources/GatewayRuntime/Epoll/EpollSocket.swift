@@ -317,6 +317,7 @@ final class EpollSocket: EpollSource, ClientStream {
         let completion = connectCompletion
         connectCompletion = nil
         updateEvents()
+        if flushedCount > 0 { sendQueued() }
         completion?(true)
     }
 

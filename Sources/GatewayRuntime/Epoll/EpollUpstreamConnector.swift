@@ -1,17 +1,20 @@
 import CEpoll
+import Dispatch
 import Glibc
 import NIOCore
 
-/// Opens plain-HTTP upstream connections on an `EpollLoop`. Addresses are resolved with
-/// `getaddrinfo` on the loop (as SwiftNIO's default resolver does) and kept for 30 seconds; each
-/// resolved address is tried in turn within the connect timeout. https targets never get here:
-/// a session on the epoll loop hands such requests to SwiftNIO first.
+/// Opens plain-HTTP upstream connections on an `EpollLoop`. A numeric host is its address; a
+/// name is resolved with `getaddrinfo` on a background queue (it may block for seconds) and the
+/// answer is kept 30 seconds (a failed lookup 5), with connects waiting for it queued. Each
+/// address is tried in turn within the connect timeout. https targets never get here: a session
+/// on an epoll loop hands such requests to SwiftNIO first.
 final class EpollUpstreamConnector: UpstreamConnector {
-    // unowned(unsafe): a loop outlives everything registered in it (stopping it closes them), and
-    // a checked unowned reference costs a retain and release per use on the hot path.
-    unowned(unsafe) let loop: EpollLoop
+    // Strong: the pool (and so this connector) can outlive the listener that owns the loop.
+    let loop: EpollLoop
     private var resolved: [ObjectIdentifier: (addresses: [SocketAddress], until: UInt64)] = [:]
+    private var waiting: [ObjectIdentifier: [([SocketAddress]) -> Void]] = [:]
     private static let resolutionLifetime: UInt64 = 30_000_000_000
+    private static let failureLifetime: UInt64 = 5_000_000_000
 
     init(loop: EpollLoop) {
         self.loop = loop
@@ -24,13 +27,19 @@ final class EpollUpstreamConnector: UpstreamConnector {
     func connect(
         _ target: UpstreamTarget, timeout: TimeAmount, for pool: UpstreamPool, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void
     ) {
-        let now = NIODeadline.now().uptimeNanoseconds
-        guard !target.tls, let addresses = addresses(of: target, now: now), !addresses.isEmpty else {
-            loop.later { completion(.failure(EpollError.system("getaddrinfo \(target.host)", ENOENT))) }
+        let started = NIODeadline.now().uptimeNanoseconds
+        let deadline = started &+ UInt64(max(0, timeout.nanoseconds))
+        guard !target.tls else {
+            loop.later { completion(.failure(EpollError.system("connect \(target.key): https needs SwiftNIO", EPROTONOSUPPORT))) }
             return
         }
-        let deadline = now &+ UInt64(max(0, timeout.nanoseconds))
-        attempt(addresses[...], target: target, deadline: deadline, pool: pool, completion)
+        addresses(of: target, now: started) { [weak self, weak pool] addresses in
+            guard let self, let pool, !addresses.isEmpty else {
+                completion(.failure(EpollError.system("resolve \(target.host)", EHOSTUNREACH)))
+                return
+            }
+            self.attempt(addresses[...], target: target, deadline: deadline, pool: pool, completion)
+        }
     }
 
     private func attempt(
@@ -44,7 +53,6 @@ final class EpollUpstreamConnector: UpstreamConnector {
         }
         EpollSocket.connect(to: address, timeoutNanos: deadline - now, on: loop) { [weak self, weak pool] socket in
             guard let socket else {
-                self?.resolved[ObjectIdentifier(target)] = nil  // the next connect resolves again
                 if let self, let pool { self.attempt(addresses.dropFirst(), target: target, deadline: deadline, pool: pool, completion) }
                 else { completion(.failure(EpollError.system("connect \(target.key)", ECONNREFUSED))) }
                 return
@@ -60,21 +68,63 @@ final class EpollUpstreamConnector: UpstreamConnector {
         }
     }
 
-    private func addresses(of target: UpstreamTarget, now: UInt64) -> [SocketAddress]? {
-        if let entry = resolved[ObjectIdentifier(target)], entry.until > now { return entry.addresses }
-        guard let addresses = Self.resolve(host: target.host, port: target.port) else { return nil }
-        resolved[ObjectIdentifier(target)] = (addresses, now &+ Self.resolutionLifetime)
-        return addresses
+    /// The target's addresses, now (numeric host or a fresh cache entry; then on the next turn of
+    /// the loop, never within this call) or once a background lookup answered.
+    private func addresses(of target: UpstreamTarget, now: UInt64, _ completion: @escaping ([SocketAddress]) -> Void) {
+        let id = ObjectIdentifier(target)
+        if let entry = resolved[id], entry.until > now {
+            loop.later { completion(entry.addresses) }
+            return
+        }
+        if let numeric = Self.numericAddress(host: target.host, port: target.port) {
+            resolved[id] = ([numeric], .max)
+            loop.later { completion([numeric]) }
+            return
+        }
+        if waiting[id] != nil {
+            waiting[id]!.append(completion)
+            return
+        }
+        waiting[id] = [completion]
+        let (host, port) = (target.host, target.port)
+        let connector = UncheckedSendable(self)
+        DispatchQueue.global().async {
+            let addresses = Self.resolve(host: host, port: port) ?? []
+            connector.value.loop.execute {
+                let connector = connector.value
+                let lifetime = addresses.isEmpty ? Self.failureLifetime : Self.resolutionLifetime
+                connector.resolved[id] = (addresses, NIODeadline.now().uptimeNanoseconds &+ lifetime)
+                for waiter in connector.waiting.removeValue(forKey: id) ?? [] { waiter(addresses) }
+            }
+        }
+    }
+
+    /// An IPv4 or IPv6 literal (brackets allowed) as an address, without a lookup.
+    static func numericAddress(host: String, port: Int) -> SocketAddress? {
+        let name = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        var v4 = sockaddr_in()
+        if inet_pton(AF_INET, name, &v4.sin_addr) == 1 {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = UInt16(port).bigEndian
+            return SocketAddress(v4, host: name)
+        }
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET6, name, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = UInt16(port).bigEndian
+            return SocketAddress(v6, host: name)
+        }
+        return nil
     }
 
     /// Every TCP address of `host` (IPv4 first, like most resolvers' preference for loopback names).
+    /// Blocking: call it off the loops.
     static func resolve(host: String, port: Int) -> [SocketAddress]? {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_protocol = Int32(IPPROTO_TCP)
         var list: UnsafeMutablePointer<addrinfo>?
-        let name = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        guard getaddrinfo(name, String(port), &hints, &list) == 0, let first = list else { return nil }
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return nil }
         defer { freeaddrinfo(list) }
         var v4: [SocketAddress] = []
         var v6: [SocketAddress] = []

@@ -6,6 +6,8 @@ import NIOCore
 protocol ByteStream: AnyObject {
     /// False while more than the high watermark of written bytes waits for the socket.
     var isWritable: Bool { get }
+    /// False once closed (the owner hears of it a moment later, through `streamClosed`).
+    var isOpen: Bool { get }
     /// Queues bytes; nothing is sent before `flush`.
     func write(_ buffer: ByteBuffer)
     func flush()

@@ -270,7 +270,6 @@ final class ClientSession: ByteStreamDelegate {
         self.exchange = exchange
         phase = .exchanging
         if shared.draining.load(ordering: .relaxed) || !head.keepAlive { closeAfterResponse = true }
-        shared.retryBudget.recordRequest(now: now)
 
         // Framing first: a body we cannot delimit ends the connection after the answer.
         if head.chunked {
@@ -308,6 +307,8 @@ final class ClientSession: ByteStreamDelegate {
             stream.handOver(unread: unread)
             return
         }
+        // Counted once it is known to be served here (a handed-over request counts where it goes).
+        shared.retryBudget.recordRequest(now: now)
         exchange.route = route
         exchange.record.tenantID = route.tenantIDString
         exchange.record.apiID = route.apiIDString

@@ -54,6 +54,8 @@ final class NIOClientChannelHandler: ChannelInboundHandler, ClientStream {
 
     var isWritable: Bool { context.channel.isWritable }
 
+    var isOpen: Bool { context.channel.isActive }
+
     func write(_ buffer: ByteBuffer) {
         context.write(wrapOutboundOut(buffer), promise: nil)
     }

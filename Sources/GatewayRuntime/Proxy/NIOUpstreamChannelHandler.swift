@@ -38,6 +38,8 @@ final class NIOUpstreamChannelHandler: ChannelInboundHandler, ByteStream {
 
     var isWritable: Bool { context.channel.isWritable }
 
+    var isOpen: Bool { context.channel.isActive }
+
     func write(_ buffer: ByteBuffer) {
         context.write(wrapOutboundOut(buffer), promise: nil)
     }

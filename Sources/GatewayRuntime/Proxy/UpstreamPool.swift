@@ -20,7 +20,7 @@ final class UpstreamPool {
     /// `now`: the caller's reading of `NIODeadline.now()` (saves a clock read per request).
     func takeIdle(_ target: UpstreamTarget, now: NIODeadline = .now()) -> UpstreamConnection? {
         while let connection = idle[ObjectIdentifier(target)]?.popLast() {
-            if !connection.closed && connection.idleSince + idleTimeout > now { return connection }
+            if !connection.closed && connection.idleSince + idleTimeout > now && connection.stream.isOpen { return connection }
             connection.stream.close()
         }
         return nil
