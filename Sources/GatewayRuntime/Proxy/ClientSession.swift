@@ -144,13 +144,8 @@ final class ClientSession: ByteStreamDelegate {
         readTimer = nil
         if let exchange {
             exchange.disarmReadTimeout()
-            if let upstream = exchange.upstream {
-                upstream.owner = nil
-                upstream.stream.close()
-                exchange.upstream = nil
-            }
-            if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
-            exchange.attemptOpen = false
+            exchange.closeUpstream()
+            exchange.endAttempt()
             finishRecord(exchange, status: exchange.responseStatus ?? 499, errorKind: "client-closed")
             self.exchange = nil
         }
@@ -627,11 +622,7 @@ final class ClientSession: ByteStreamDelegate {
         if exchange.requestFramer.bodyBytes > shared.settings.maxBodyBytes {
             closeAfterResponse = true
             if exchange.responseStatus == nil {
-                if let upstream = exchange.upstream {
-                    upstream.owner = nil
-                    upstream.stream.close()
-                    exchange.upstream = nil
-                }
+                exchange.closeUpstream()
                 exchange.requestSent = false
                 respondLocally(.payloadTooLarge(limit: shared.settings.maxBodyBytes))
             } else {
@@ -703,7 +694,7 @@ final class ClientSession: ByteStreamDelegate {
                 connection.target.recordFailure(threshold: route.unhealthyThreshold, ejectNanos: route.ejectNanos, now: NIODeadline.now().uptimeNanoseconds)
                 if canRetry(exchange, after: .upstreamStatus) {
                     exchange.lastFailure = .upstreamStatus
-                    retry(exchange, closing: connection)
+                    retry(exchange)
                     return
                 }
             } else {
@@ -872,30 +863,22 @@ final class ClientSession: ByteStreamDelegate {
         }
         exchange.lastFailure = kind
         if canRetry(exchange, after: kind) {
-            retry(exchange, closing: exchange.upstream)
+            retry(exchange)
             return
         }
-        if let upstream = exchange.upstream {
-            upstream.owner = nil
-            upstream.stream.close()
-            exchange.upstream = nil
-        }
+        exchange.closeUpstream()
         if !exchange.requestFramer.isComplete { closeAfterResponse = true }
         respondLocally(kind == .timeout ? .gatewayTimeout() : .badGateway(), errorKind: kind.rawValue)
     }
 
-    private func retry(_ exchange: Exchange, closing connection: UpstreamConnection?) {
+    /// Sends the request again to another target (the failed attempt's connection is closed).
+    private func retry(_ exchange: Exchange) {
         // The next attempt's timeout starts when its request is sent, not from the last one's reads.
         exchange.disarmReadTimeout()
-        if let connection {
-            connection.owner = nil
-            connection.stream.close()
-        }
-        exchange.upstream = nil
+        exchange.closeUpstream()
         exchange.requestSent = false
         exchange.responseBuffer = nil
-        if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
-        exchange.attemptOpen = false
+        exchange.endAttempt()
         if let retained = exchange.retainedBody {
             exchange.pendingBody = retained
             exchange.retainedBody = nil
@@ -906,13 +889,8 @@ final class ClientSession: ByteStreamDelegate {
     /// Ends an exchange whose response already started (or cannot be answered): closes both sides.
     private func abortExchange(_ exchange: Exchange, errorKind: String) {
         exchange.disarmReadTimeout()
-        if let upstream = exchange.upstream {
-            upstream.owner = nil
-            upstream.stream.close()
-            exchange.upstream = nil
-        }
-        if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
-        exchange.attemptOpen = false
+        exchange.closeUpstream()
+        exchange.endAttempt()
         finishRecord(exchange, status: exchange.responseStatus ?? 502, errorKind: errorKind)
         self.exchange = nil
         phase = .closed
@@ -926,8 +904,7 @@ final class ClientSession: ByteStreamDelegate {
         exchange.disarmReadTimeout()
         // The upstream's read-complete will no longer reach us once the connection is back in the pool.
         flushClientIfNeeded()
-        if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
-        exchange.attemptOpen = false
+        exchange.endAttempt()
         if let upstream = exchange.upstream {
             exchange.upstream = nil
             if exchange.upstreamKeepAlive && exchange.requestFramer.isComplete {
@@ -962,8 +939,7 @@ final class ClientSession: ByteStreamDelegate {
     private func respondLocally(_ problem: GatewayProblem, errorKind: String? = nil) {
         guard let exchange else { return }
         exchange.disarmReadTimeout()
-        if exchange.attemptOpen, let target = exchange.target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
-        exchange.attemptOpen = false
+        exchange.endAttempt()
         if !exchange.requestFramer.isComplete {
             switch exchange.requestFramer.mode {
             case .length(let length) where length - exchange.requestFramer.bodyBytes <= 1 << 20:
@@ -1120,6 +1096,20 @@ final class Exchange {
 
     func disarmReadTimeout() {
         readTimeoutArmed = false
+    }
+
+    /// Lets go of the upstream connection mid-request and closes it (it cannot be reused).
+    func closeUpstream() {
+        guard let upstream else { return }
+        upstream.owner = nil
+        upstream.stream.close()
+        self.upstream = nil
+    }
+
+    /// The current attempt stops counting in its target's in-flight number.
+    func endAttempt() {
+        if attemptOpen, let target { target.inFlight.wrappingDecrement(ordering: .relaxed) }
+        attemptOpen = false
     }
 
     static func isValidRequestID(_ id: String) -> Bool {

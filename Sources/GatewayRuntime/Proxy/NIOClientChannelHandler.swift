@@ -3,12 +3,12 @@ import NIOCore
 /// Runs a `ClientSession` on a SwiftNIO channel: the TLS listener's connections, and plain ones
 /// the epoll data plane handed over for a route with https targets. The handler is the session's
 /// `ClientStream`; it lets go of the session when the channel closes.
-final class NIOClientChannelHandler: ChannelInboundHandler, ClientStream {
+final class NIOClientChannelHandler: ChannelInboundHandler, ClientStream, NIOChannelStream {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private var session: ClientSession?
-    private var context: ChannelHandlerContext!
+    private(set) var context: ChannelHandlerContext!
 
     init(session: ClientSession) {
         self.session = session
@@ -50,35 +50,7 @@ final class NIOClientChannelHandler: ChannelInboundHandler, ClientStream {
         context.fireUserInboundEventTriggered(event)
     }
 
-    // MARK: ClientStream
-
-    var isWritable: Bool { context.channel.isWritable }
-
-    var isOpen: Bool { context.channel.isActive }
-
-    func write(_ buffer: ByteBuffer) {
-        context.write(wrapOutboundOut(buffer), promise: nil)
-    }
-
-    func flush() {
-        context.flush()
-    }
-
-    func writeAndFlush(_ buffer: ByteBuffer) {
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-    }
-
-    func closeAfterFlush() {
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { [context] _ in context?.close(promise: nil) }
-    }
-
-    func close() {
-        context.close(promise: nil)
-    }
-
-    func setReading(_ on: Bool) {
-        context.channel.setAutoReadNow(on)
-    }
+    // MARK: ClientStream (the byte-stream part comes from NIOChannelStream)
 
     func schedule(at deadline: UInt64, _ task: @escaping () -> Void) -> any ScheduledTask {
         context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline), task)

@@ -2,12 +2,12 @@ import NIOCore
 
 /// An upstream connection on a SwiftNIO channel (the stream of an `UpstreamConnection` made by
 /// `NIOUpstreamConnector`). Lets go of the connection when the channel closes.
-final class NIOUpstreamChannelHandler: ChannelInboundHandler, ByteStream {
+final class NIOUpstreamChannelHandler: ChannelInboundHandler, NIOChannelStream {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     var connection: UpstreamConnection?
-    private var context: ChannelHandlerContext!
+    private(set) var context: ChannelHandlerContext!
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -33,15 +33,20 @@ final class NIOUpstreamChannelHandler: ChannelInboundHandler, ByteStream {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
+}
 
-    // MARK: ByteStream
+/// The `ByteStream` of a SwiftNIO channel handler: everything goes through its context.
+protocol NIOChannelStream: ByteStream {
+    var context: ChannelHandlerContext! { get }
+}
 
+extension NIOChannelStream {
     var isWritable: Bool { context.channel.isWritable }
 
     var isOpen: Bool { context.channel.isActive }
 
     func write(_ buffer: ByteBuffer) {
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        context.write(NIOAny(buffer), promise: nil)
     }
 
     func flush() {
@@ -49,11 +54,11 @@ final class NIOUpstreamChannelHandler: ChannelInboundHandler, ByteStream {
     }
 
     func writeAndFlush(_ buffer: ByteBuffer) {
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        context.writeAndFlush(NIOAny(buffer), promise: nil)
     }
 
     func closeAfterFlush() {
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { [context] _ in context?.close(promise: nil) }
+        context.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { [context] _ in context?.close(promise: nil) }
     }
 
     func close() {
