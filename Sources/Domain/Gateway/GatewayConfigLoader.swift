@@ -40,10 +40,10 @@ public struct GatewayConfigLoader: Sendable {
             var routes: [UUID: GatewayConfig.Route]
             /// Ordered by version id (byte order, as PostgreSQL orders uuids): a route's position is its number.
             var routeList: [GatewayConfig.Route]
-            var keys: [KeyHash: GatewayConfig.Key]
-            var keyList: [GatewayConfig.Key]
-            var subscriptions: [UUID: GatewayConfig.Subscription]
-            var subscriptionList: [GatewayConfig.Subscription]
+            var keys: IndexedSection<KeyHash, GatewayConfig.Key>
+            var subscriptions: IndexedSection<UUID, GatewayConfig.Subscription>
+            var keyList: [GatewayConfig.Key] { keys.list }
+            var subscriptionList: [GatewayConfig.Subscription] { subscriptions.list }
         }
 
         let state = NIOLockedValueBox<State?>(nil)
@@ -257,16 +257,12 @@ public struct GatewayConfigLoader: Sendable {
             SELECT coalesce(string_agg(\(unescaped: subscriptionRecord), ''::bytea), ''::bytea) AS records
             FROM subscriptions s JOIN api_versions v ON v.id = s.api_version_id WHERE \(unescaped: subscriptionLoaded)
             """, logger: logger)
-        var keys: [KeyHash: GatewayConfig.Key] = [:]
-        for key in try parseKeys(keyBlob) { keys[key.hash] = key }
-        var subscriptions: [UUID: GatewayConfig.Subscription] = [:]
-        for subscription in try parseSubscriptions(subscriptionBlob) { subscriptions[subscription.id] = subscription }
+        var keys = IndexedSection(try parseKeys(keyBlob), id: \.hash)
+        var subscriptions = IndexedSection(try parseSubscriptions(subscriptionBlob), id: \.id)
         // An unchanged section keeps its array, so the compiler reuses what it built from it.
-        let keyList = previous.flatMap { $0.keys == keys ? $0.keyList : nil } ?? Array(keys.values)
-        let subscriptionList = previous.flatMap { $0.subscriptions == subscriptions ? $0.subscriptionList : nil } ?? Array(subscriptions.values)
-        return .init(
-            xmin: xmin, fullLoadAt: .now, routes: routes, routeList: routeList, keys: keys, keyList: keyList, subscriptions: subscriptions,
-            subscriptionList: subscriptionList)
+        if let previous, previous.keys.hasSameRecords(as: keys) { keys = previous.keys }
+        if let previous, previous.subscriptions.hasSameRecords(as: subscriptions) { subscriptions = previous.subscriptions }
+        return .init(xmin: xmin, fullLoadAt: .now, routes: routes, routeList: routeList, keys: keys, subscriptions: subscriptions)
     }
 
     /// Rows stamped with a transaction at or above the previous snapshot's xmin: everything that
@@ -320,31 +316,21 @@ public struct GatewayConfigLoader: Sendable {
         if !changedKeys.isEmpty || !removedKeys.isEmpty {
             // Removals first: a row that exists now wins over a tombstone of the same id.
             for id in removedKeys {
-                if let hash = KeyHash(buffer: id), let old = next.keys.removeValue(forKey: hash) { changes.keys.removed.append(old) }
+                if let hash = KeyHash(buffer: id), let old = next.keys.remove(hash, idOf: \.hash) { changes.keys.removed.append(old) }
             }
-            for key in changedKeys {
-                if let old = next.keys.updateValue(key, forKey: key.hash) {
-                    if old == key { continue }
-                    changes.keys.removed.append(old)
-                }
+            for key in changedKeys where next.keys[key.hash] != key {
+                if let old = next.keys.upsert(key, id: key.hash) { changes.keys.removed.append(old) }
                 changes.keys.added.append(key)
             }
-            if !changes.keys.removed.isEmpty || !changes.keys.added.isEmpty { next.keyList = Array(next.keys.values) }
         }
         let changed = try parseSubscriptions(subscriptionBlob)
         if !changed.isEmpty || !removedSubscriptions.isEmpty {
             for var id in removedSubscriptions {
-                if let uuid = id.readUUIDBytes(), let old = next.subscriptions.removeValue(forKey: uuid) { changes.subscriptions.removed.append(old) }
+                if let uuid = id.readUUIDBytes(), let old = next.subscriptions.remove(uuid, idOf: \.id) { changes.subscriptions.removed.append(old) }
             }
-            for subscription in changed {
-                if let old = next.subscriptions.updateValue(subscription, forKey: subscription.id) {
-                    if old == subscription { continue }
-                    changes.subscriptions.removed.append(old)
-                }
+            for subscription in changed where next.subscriptions[subscription.id] != subscription {
+                if let old = next.subscriptions.upsert(subscription, id: subscription.id) { changes.subscriptions.removed.append(old) }
                 changes.subscriptions.added.append(subscription)
-            }
-            if !changes.subscriptions.removed.isEmpty || !changes.subscriptions.added.isEmpty {
-                next.subscriptionList = Array(next.subscriptions.values)
             }
         }
         return (next, changes)
