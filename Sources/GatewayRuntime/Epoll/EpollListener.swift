@@ -4,7 +4,6 @@ import Dispatch
 import Glibc
 import Logging
 import NIOCore
-import NIOPosix
 import ServiceLifecycle
 
 /// The plain-HTTP listener on the gateway's own epoll loops (one thread each). A connection whose
@@ -30,7 +29,7 @@ struct EpollListener: Service {
         let handingOver = ManagedAtomic<Int>(0)
         let handOver: (Int32, ByteBuffer) -> Void = { fd, unread in
             handingOver.wrappingIncrement(ordering: .relaxed)
-            Self.handOver(fd, unread: unread, shared: shared, group: group, registry: handedOver) {
+            NIOHandOver.start(fd, unread: unread, shared: shared, group: group, registry: handedOver) {
                 handingOver.wrappingDecrement(ordering: .relaxed)
             }
         }
@@ -97,38 +96,8 @@ struct EpollListener: Service {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        let boundPort = withUnsafePointer(to: &storage) { pointer in
-            // sin_port and sin6_port sit at the same offset.
-            pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
-        }
+        // sin_port and sin6_port both sit at offset 2, in network byte order.
+        let boundPort = withUnsafeBytes(of: &storage) { Int(UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self))) }
         return (fd, boundPort)
-    }
-
-    /// Moves a connected client socket to a SwiftNIO event loop and replays what was read from it.
-    static func handOver(
-        _ fd: Int32, unread: ByteBuffer, shared: GatewayShared, group: any EventLoopGroup, registry: ConnectionRegistry,
-        done: @escaping @Sendable () -> Void
-    ) {
-        ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.maxMessagesPerRead, value: 16)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let loop = shared.pools.resources(for: channel.eventLoop)
-                    try channel.pipeline.syncOperations.addHandler(NIOClientChannelHandler(session: ClientSession(shared: shared, loop: loop, tls: false)))
-                    registry.add(channel)
-                    channel.closeFuture.whenComplete { _ in registry.remove(channel) }
-                }
-            }
-            .withConnectedSocket(fd)
-            .whenComplete { result in
-                // On failure SwiftNIO has closed the descriptor itself (closing it here again could
-                // close a connection that was given the same number meanwhile).
-                if case .success(let channel) = result {
-                    channel.pipeline.fireChannelRead(unread)
-                    channel.pipeline.fireChannelReadComplete()
-                }
-                done()
-            }
     }
 }

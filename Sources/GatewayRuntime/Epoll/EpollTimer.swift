@@ -14,21 +14,55 @@ final class EpollTimer: ScheduledTask {
     }
 }
 
-/// The loop's timers as a binary min-heap on the deadline.
+/// The loop's timers as a binary min-heap on the deadline. Cancelled timers stay until they come
+/// due, unless the heap doubles past its last live size: then they are dropped all at once (every
+/// connection has a client timer of a minute, so short connections would otherwise pile them up).
 struct EpollTimerQueue {
     private var heap: [EpollTimer] = []
+    private var compactAt = 4096
 
     var isEmpty: Bool { heap.isEmpty }
+    var count: Int { heap.count }
 
     mutating func push(_ timer: EpollTimer) {
+        if heap.count >= compactAt { compact() }
         heap.append(timer)
-        var child = heap.count - 1
+        siftUp(heap.count - 1)
+    }
+
+    private mutating func siftUp(_ index: Int) {
+        var child = index
         while child > 0 {
             let parent = (child - 1) / 2
             guard heap[child].deadline < heap[parent].deadline else { break }
             heap.swapAt(child, parent)
             child = parent
         }
+    }
+
+    private mutating func siftDown(_ index: Int) {
+        var parent = index
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < heap.count && heap[left].deadline < heap[smallest].deadline { smallest = left }
+            if right < heap.count && heap[right].deadline < heap[smallest].deadline { smallest = right }
+            if smallest == parent { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+
+    /// Drops cancelled timers and rebuilds the heap (bottom-up, linear).
+    private mutating func compact() {
+        heap.removeAll { $0.task == nil }
+        var index = heap.count / 2
+        while index > 0 {
+            index -= 1
+            siftDown(index)
+        }
+        compactAt = max(4096, 2 * heap.count)
     }
 
     /// The earliest deadline of a timer that still has a task (cancelled ones at the top are dropped).
@@ -52,17 +86,7 @@ struct EpollTimerQueue {
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                let right = left + 1
-                var smallest = parent
-                if left < heap.count && heap[left].deadline < heap[smallest].deadline { smallest = left }
-                if right < heap.count && heap[right].deadline < heap[smallest].deadline { smallest = right }
-                if smallest == parent { break }
-                heap.swapAt(parent, smallest)
-                parent = smallest
-            }
+            siftDown(0)
         }
         return first
     }
