@@ -18,6 +18,8 @@ final class GatewayShared: Sendable {
     /// Set at shutdown: connections close after their current response.
     let draining = ManagedAtomic<Bool>(false)
     let activeConnections = ManagedAtomic<Int>(0)
+    /// The config sync's LISTEN is in place: a change is picked up by its NOTIFY rather than the next poll.
+    let listeningForChanges = ManagedAtomic<Bool>(false)
 
     init(settings: GatewaySettings, pools: PoolDirectory) {
         self.settings = settings

@@ -111,7 +111,8 @@ final class GatewayHarness: @unchecked Sendable {
         return values
     }
 
-    func startGateway() async throws {
+    /// `listening`: also wait until the gateway LISTENs for config changes (not when the database is cut).
+    func startGateway(listening: Bool = true) async throws {
         let settings = GatewaySettings(reader: ConfigReader(provider: InMemoryProvider(values: settingsValues)))
         var logger = Logger(label: "test.gateway")
         logger.logLevel = ProcessInfo.processInfo.environment["GATEWAY_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
@@ -123,6 +124,8 @@ final class GatewayHarness: @unchecked Sendable {
         adminPort = try await gateway.ports.wait("admin")
         if !settings.tlsCertificates.isEmpty { tlsPort = try await gateway.ports.wait("https") }
         try await waitUntil("the gateway loaded its configuration") { self.gateway.shared.config.isLoaded }
+        // Otherwise a change made in the first moments is seen only at the next poll (a second later).
+        if listening { try await waitUntil("the gateway listens for config changes") { self.gateway.shared.listeningForChanges.load(ordering: .relaxed) } }
     }
 
     func stopGateway() async {

@@ -132,7 +132,7 @@ import TestSupport
 
             // PostgreSQL goes away; a restarted gateway serves from its snapshot.
             cutter.cut()
-            try await h.startGateway()
+            try await h.startGateway(listening: false)
             var served = 0
             for index in 0..<50 {
                 let response = try h.call("/orders/v1/outage/\(index)")

@@ -142,10 +142,15 @@ struct ConfigSync: Service {
                 let connection = try await PostgresConnection.connect(configuration: listenConfiguration, id: 0, logger: logger)
                 backoff = .milliseconds(250)
                 do {
-                    for try await _ in try await connection.listen("portico_config") {
+                    let notifications = try await connection.listen("portico_config")
+                    // Changes committed before the LISTEN took effect sent their NOTIFY to nobody.
+                    shared.listeningForChanges.store(true, ordering: .relaxed)
+                    wake.yield()
+                    for try await _ in notifications {
                         wake.yield()
                     }
                 } catch {}
+                shared.listeningForChanges.store(false, ordering: .relaxed)
                 try? await connection.close()
             } catch {}
             if Task.isCancelled { return }

@@ -16,8 +16,9 @@ final class EpollSocket: EpollSource, ClientStream {
     static let allocator = ByteBufferAllocator()
 
     let fd: Int32
-    // unowned(unsafe): a loop outlives everything registered in it (stopping it closes them), and
-    // a checked unowned reference costs a retain and release per use on the hot path.
+    // unowned(unsafe): a socket's methods only run on its loop's thread, which ends when the loop
+    // stops (closing every socket), and a checked unowned reference costs a retain and release per
+    // use on the hot path.
     unowned(unsafe) let loop: EpollLoop
     var delegate: (any ByteStreamDelegate)?
     /// For client sockets: takes the descriptor and unread bytes when the session hands over.
