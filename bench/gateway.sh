@@ -9,7 +9,9 @@
 #                               gateway: counts failed requests, dropped records, and call records
 #                               in the database afterwards against the requests served
 #   bench/gateway.sh --ab OTHER_BINARY   A/B of two gateway builds: this tree's and OTHER_BINARY
-#                               (e.g. a copy of .build/release/GatewayRuntime saved before a change)
+#                               (e.g. a copy of .build/release/GatewayRuntime saved before a change);
+#                               B_ENV="NAME=value ..." adds settings to B only, e.g. the same build on
+#                               SwiftNIO: B_ENV=PORTICO_GATEWAY_DATA_PLANE=nio bench/gateway.sh --ab .build/release/GatewayRuntime
 #                               are loaded at the same time, each by its own wrk, four rounds; prints
 #                               each one's CPU per request and the ratio. Changes worth a few percent
 #                               drown in this VM's drift between runs; loaded together, both see the
@@ -134,7 +136,7 @@ if [ "$MODE" = "--ab" ]; then
     OTHER_PORT=$(free_port); OTHER_ADMIN=$(free_port)
     PORTICO_GATEWAY_PORT=$OTHER_PORT PORTICO_GATEWAY_ADMIN_PORT=$OTHER_ADMIN PORTICO_GATEWAY_TLS_PORT=-1 PORTICO_GATEWAY_THREADS=1 \
         PORTICO_GATEWAY_SNAPSHOT_PATH="$WORK/gw-other/snapshot.json" PORTICO_GATEWAY_SPOOL_DIR="$WORK/gw-other/spool" \
-        taskset -c 0 "$OTHER" > "$WORK/gateway-other.log" 2>&1 &
+        env ${B_ENV:-} taskset -c 0 "$OTHER" > "$WORK/gateway-other.log" 2>&1 &
     OTHER_PID=$!
     PIDS+=($OTHER_PID)
     for i in $(seq 1 100); do
@@ -144,7 +146,7 @@ if [ "$MODE" = "--ab" ]; then
     done
     taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" >/dev/null
     half=$((CONNECTIONS / 2))
-    log "A/B: this tree (A) and $OTHER (B) loaded together, wrk -c$half each, ${ROUNDS:-4} rounds of $DURATION"
+    log "A/B: this tree (A) and $OTHER${B_ENV:+ with $B_ENV} (B) loaded together, wrk -c$half each, ${ROUNDS:-4} rounds of $DURATION"
     for _ in $(seq 1 "${ROUNDS:-4}"); do
         a0=$(cpu_ticks "$GW_PID"); b0=$(cpu_ticks "$OTHER_PID")
         taskset -c 1 wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" > "$WORK/ab-a" &
