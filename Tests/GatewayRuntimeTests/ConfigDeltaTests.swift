@@ -15,18 +15,18 @@ import Testing
     @Test func deltaLoadsEqualAFullLoadAfterInsertsUpdatesAndDeletes() async throws {
         try await GatewayHarness.run(start: false) { h in
             let loader = GatewayConfigLoader(client: h.database.client, logger: h.database.logger)
-            let first = try await loader.load()
-            #expect(loader.lastLoadWasFull)
+            let (first, firstChanges) = try await loader.loadWithChanges()
+            #expect(firstChanges == nil)  // the first load reads everything
             #expect(first.keys.count == 1 && first.subscriptions.count == 1)
 
             // Nothing changed: the delta load reads nothing and gives the same sections.
-            let unchanged = try await loader.load()
-            #expect(!loader.lastLoadWasFull)
+            let (unchanged, unchangedChanges) = try await loader.loadWithChanges()
+            #expect(unchangedChanges != nil)
             #expect(Self.sections(unchanged) == Self.sections(first))
 
             // Inserts and updates through the use cases, deletes as a cascade would do them.
             let second = try await h.applications.create(h.admin, teamID: h.team.id, name: "Second", description: "")
-            let secondKey = try await h.applications.createKey(h.admin, applicationID: second.id, slot: "primary", expiresAt: nil)
+            _ = try await h.applications.createKey(h.admin, applicationID: second.id, slot: "primary", expiresAt: nil)
             var secondSubscription = try await h.subscriptions.request(h.admin, applicationID: second.id, apiVersionID: h.version.id, planID: h.plan.id, note: nil)
             if secondSubscription.state == .pending {
                 secondSubscription = try await h.subscriptions.decide(h.admin, id: secondSubscription.id, action: .approve, reason: nil)
@@ -42,16 +42,19 @@ import Testing
             v2 = try await h.publishing.publish(h.admin, versionID: v2.id)
             _ = try await h.publishing.deprecate(h.admin, versionID: h.version.id, sunsetAt: Date().addingTimeInterval(90 * 86_400), successorVersionID: v2.id)
             _ = try await h.publishing.updateAPI(h.admin, id: h.api.id, .init(name: "Orders Renamed"))
-            let afterInserts = try await loader.load()
-            #expect(!loader.lastLoadWasFull)
+            let (afterInserts, insertChanges) = try await loader.loadWithChanges()
+            #expect(insertChanges != nil)
             #expect(afterInserts.routes.map(\.apiName) == ["Orders Renamed", "Orders Renamed"])
             #expect(afterInserts.routes.first { $0.versionID == h.version.id }?.successorBasePath == "/orders/v2")
             #expect(afterInserts.routes.first { $0.versionID == h.version.id }?.state == .deprecated)
             try await h.database.client.query("DELETE FROM api_keys WHERE id = \(thirdKey.key.id)")
             try await h.database.client.query("DELETE FROM subscriptions WHERE id = \(thirdSubscription.id)")
 
-            let delta = try await loader.load()
-            #expect(!loader.lastLoadWasFull)
+            let (delta, deltaChanges) = try await loader.loadWithChanges()
+            // The reported changes are the ones made: the third key and subscription left.
+            #expect(deltaChanges?.keys.removed.map(\.applicationID) == [third.id])
+            #expect(deltaChanges?.subscriptions.removed.map(\.id) == [thirdSubscription.id])
+            #expect(deltaChanges?.keys.added.isEmpty == true)
             let full = try await GatewayConfigLoader(client: h.database.client, logger: h.database.logger).load()
             #expect(Self.sections(delta) == Self.sections(full))
             #expect(delta.routes == full.routes)  // the same routes in the same order (a route's position is its number)
@@ -66,7 +69,6 @@ import Testing
             #expect(subscriptions[h.subscription.id]?.state == .suspended)
             #expect(subscriptions[secondSubscription.id]?.state == .active)
             #expect(subscriptions[thirdSubscription.id] == nil)
-            _ = secondKey
         }
     }
 
@@ -87,8 +89,8 @@ import Testing
                 #expect(during.keys.first { $0.prefix == h.key.key.prefix }?.status == .active)
                 try await connection.query("COMMIT", logger: h.database.logger)
             }
-            let after = try await loader.load()
-            #expect(!loader.lastLoadWasFull)
+            let (after, afterChanges) = try await loader.loadWithChanges()
+            #expect(afterChanges != nil)
             #expect(after.keys.first { $0.prefix == h.key.key.prefix }?.status == .disabled)
         }
     }

@@ -47,12 +47,7 @@ public struct GatewayConfigLoader: Sendable {
         }
 
         let state = NIOLockedValueBox<State?>(nil)
-        /// How the last load read the sections (for logs and tests).
-        let lastLoadWasFull = NIOLockedValueBox(true)
     }
-
-    /// Whether the last `load` read every key and subscription (false: only the changes).
-    public var lastLoadWasFull: Bool { sectionCache.lastLoadWasFull.withLockedValue { $0 } }
 
     /// The current revision (one indexed row; polled every second).
     public func revision() async throws -> Int64 {
@@ -92,7 +87,7 @@ public struct GatewayConfigLoader: Sendable {
         }
     }
 
-    /// Loads the configuration; after a delta load also what changed (nil after a full load).
+    /// Loads the configuration; after a delta load also what changed (nil: everything was read afresh).
     public func loadWithChanges() async throws -> (config: GatewayConfig, changes: Changes?) {
         let logger = logger
         return try await client.withConnection { connection in
@@ -102,7 +97,6 @@ public struct GatewayConfigLoader: Sendable {
                 try await connection.query("COMMIT", logger: logger)
                 // Kept only once the whole load succeeded: a failed one leaves the previous base for the next delta.
                 sectionCache.state.withLockedValue { $0 = sections.state }
-                sectionCache.lastLoadWasFull.withLockedValue { $0 = sections.full }
                 return (config, sections.changes)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
@@ -113,7 +107,7 @@ public struct GatewayConfigLoader: Sendable {
 
     private static func read(
         _ connection: PostgresConnection, logger: Logger, cache: RoutingCache, previous: SectionCache.State?
-    ) async throws -> (GatewayConfig, (state: SectionCache.State, full: Bool, changes: Changes?)) {
+    ) async throws -> (GatewayConfig, (state: SectionCache.State, changes: Changes?)) {
         let clock = ContinuousClock()
         let started = clock.now
         func ms(_ duration: Duration) -> Int64 { duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000 }
@@ -174,7 +168,7 @@ public struct GatewayConfigLoader: Sendable {
                 "plans.ms": "\(ms(plansRead - routesRead))",
                 "sections.ms": "\(ms(clock.now - plansRead))",
             ])
-        return (config, (sections, changes == nil, changes))
+        return (config, (sections, changes))
     }
 
     /// Route rows matching `condition`, each with whether it belongs in the config (a delta also

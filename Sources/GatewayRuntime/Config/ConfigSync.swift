@@ -111,7 +111,7 @@ struct ConfigSync: Service {
                 "Configuration applied",
                 metadata: [
                     "config.revision": "\(config.revision)", "routes": "\(config.routes.count)", "keys": "\(config.keys.count)",
-                    "load.full": "\(loader.lastLoadWasFull)", "load.ms": "\((loadedAt - started).milliseconds)", "compile.ms": "\((compiledAt - loadedAt).milliseconds)",
+                    "load.full": "\(changes == nil)", "load.ms": "\((loadedAt - started).milliseconds)", "compile.ms": "\((compiledAt - loadedAt).milliseconds)",
                     "quota.ms": "\((hydratedAt - compiledAt).milliseconds)", "swap.ms": "\((servedAt - hydratedAt).milliseconds)",
                 ])
         } catch {

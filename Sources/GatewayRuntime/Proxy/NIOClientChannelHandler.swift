@@ -9,6 +9,7 @@ final class NIOClientChannelHandler: ChannelInboundHandler, ClientStream, NIOCha
 
     private var session: ClientSession?
     private(set) var context: ChannelHandlerContext!
+    private(set) var isOpen = true
 
     init(session: ClientSession) {
         self.session = session
@@ -33,6 +34,7 @@ final class NIOClientChannelHandler: ChannelInboundHandler, ClientStream, NIOCha
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isOpen = false
         session?.streamClosed()
         session = nil
     }

@@ -8,6 +8,7 @@ final class NIOUpstreamChannelHandler: ChannelInboundHandler, NIOChannelStream {
 
     var connection: UpstreamConnection?
     private(set) var context: ChannelHandlerContext!
+    private(set) var isOpen = true
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -22,6 +23,7 @@ final class NIOUpstreamChannelHandler: ChannelInboundHandler, NIOChannelStream {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isOpen = false
         connection?.streamClosed()
         connection = nil
     }
@@ -35,15 +37,15 @@ final class NIOUpstreamChannelHandler: ChannelInboundHandler, NIOChannelStream {
     }
 }
 
-/// The `ByteStream` of a SwiftNIO channel handler: everything goes through its context.
+/// The `ByteStream` of a SwiftNIO channel handler: everything goes through its context, except
+/// `isOpen`, a flag each handler clears in channelInactive (`channel.isActive` goes through the
+/// channel's lifecycle state, with retains and releases, and the pool asks once per request).
 protocol NIOChannelStream: ByteStream {
     var context: ChannelHandlerContext! { get }
 }
 
 extension NIOChannelStream {
     var isWritable: Bool { context.channel.isWritable }
-
-    var isOpen: Bool { context.channel.isActive }
 
     func write(_ buffer: ByteBuffer) {
         context.write(NIOAny(buffer), promise: nil)
