@@ -111,6 +111,9 @@ import Testing
     /// `portico.gateway.data.plane=nio` runs the plain listener on SwiftNIO (as the TLS listener).
     @Test func thePlainListenerCanRunOnSwiftNIO() async throws {
         try await GatewayHarness.run(settings: ["portico.gateway.data.plane": "nio"]) { h in
+            // The setting took: no epoll listener, a plain SwiftNIO one.
+            #expect(!h.gateway.services.contains { $0 is EpollListener })
+            #expect(h.gateway.services.contains { ($0 as? GatewayListener).map { $0.tlsContext == nil } ?? false })
             let connection = try RawHTTPConnection(port: h.port)
             for _ in 0..<3 {
                 let response = try connection.request("GET", "/orders/v1/items", headers: ["X-API-Key": h.key.secret])
