@@ -23,8 +23,9 @@
 #
 # Method: nginx serves a fixed 200 as the upstream; the proxy under test and the upstream run on
 # core 0, wrk on core 1 (-t1 -c64). PostgreSQL (which receives the gateway's call logs and serves
-# its configuration; in production it runs on other machines) shares core 1 with wrk. Both proxies
-# keep upstream connections alive.
+# its configuration; in production it runs on other machines) shares core 1 with wrk, which runs
+# at real-time priority so PostgreSQL cannot hold it up (see LOAD below). Both proxies keep
+# upstream connections alive.
 set -euo pipefail
 # --ab's binary may be given relative to where the script was started.
 if [ "${1:-}" = "--ab" ] && [ -n "${2:-}" ]; then set -- "$1" "$(realpath "$2")"; fi
@@ -111,6 +112,15 @@ for _ in $(seq 1 100); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/")" = 200 ] && break; sleep 0.1
 done
 
+# wrk runs on core 1 at real-time priority (SCHED_FIFO 1) for both proxies. PostgreSQL, ingesting
+# the gateway's call logs, shares that core; as an ordinary task its COPY backend ran for 2-5 ms
+# at a stretch while wrk, woken, waited behind it (perf sched timehist: wrk's scheduling delay
+# up to 4.4 ms, even with PostgreSQL at SCHED_IDLE), and core 0 stood idle 10-15 % of the time
+# for want of requests: the load generator, not the gateway, set the pace. At real-time priority
+# wrk runs as soon as it is woken; PostgreSQL gets the rest of core 1 (in production it has its
+# own machines). WRK_REALTIME=0 measures the old way.
+if [ "${WRK_REALTIME:-1}" = 1 ]; then LOAD=(chrt -f 1 taskset -c 1); else LOAD=(taskset -c 1); fi
+
 # CPU time (user + system, all threads) a process used, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 PROXY_WORKER=$(pgrep -P "$(cat "$WORK/proxy.pid")" | head -1)
@@ -120,7 +130,7 @@ measure() {  # label url [header]: wrk's result plus the proxy's CPU time per re
     local line pid before after requests
     pid=$([ "$label" = nginx ] && echo "$PROXY_WORKER" || echo "$GW_PID")
     before=$(cpu_ticks "$pid")
-    line=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/percentiles.lua "$@" "$url" | grep '^RESULT')
+    line=$("${LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/percentiles.lua "$@" "$url" | grep '^RESULT')
     after=$(cpu_ticks "$pid")
     requests=$(echo "$line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
     echo "$label ${line#RESULT } cpu_us=$(awk "BEGIN {printf \"%.1f\", ($after - $before) * 1000000 / $(getconf CLK_TCK) / $requests}")"
@@ -128,8 +138,8 @@ measure() {  # label url [header]: wrk's result plus the proxy's CPU time per re
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
 # Warm both (connection pools, caches, JIT-free but page cache warm).
-taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PROXY_PORT/" >/dev/null
-taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" >/dev/null
+"${LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PROXY_PORT/" >/dev/null
+"${LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" >/dev/null
 
 if [ "$MODE" = "--ab" ]; then
     OTHER=${2:?usage: bench/gateway.sh --ab OTHER_GATEWAY_BINARY}
@@ -144,14 +154,14 @@ if [ "$MODE" = "--ab" ]; then
         [ "$i" = 100 ] && { echo "$OTHER does not answer 200 on /bench/v1/ (its log: $WORK/gateway-other.log)" >&2; tail -5 "$WORK/gateway-other.log" >&2; exit 1; }
         sleep 0.1
     done
-    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" >/dev/null
+    "${LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" >/dev/null
     half=$((CONNECTIONS / 2))
     log "A/B: this tree (A) and $OTHER${B_ENV:+ with $B_ENV} (B) loaded together, wrk -c$half each, ${ROUNDS:-4} rounds of $DURATION"
     for _ in $(seq 1 "${ROUNDS:-4}"); do
         a0=$(cpu_ticks "$GW_PID"); b0=$(cpu_ticks "$OTHER_PID")
-        taskset -c 1 wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" > "$WORK/ab-a" &
+        "${LOAD[@]}" wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" > "$WORK/ab-a" &
         load_a=$!
-        taskset -c 1 wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" > "$WORK/ab-b" &
+        "${LOAD[@]}" wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" > "$WORK/ab-b" &
         wait $load_a $!
         a1=$(cpu_ticks "$GW_PID"); b1=$(cpu_ticks "$OTHER_PID")
         na=$(awk '/requests in/ {print $1}' "$WORK/ab-a"); nb=$(awk '/requests in/ {print $1}' "$WORK/ab-b")
@@ -169,7 +179,7 @@ elif [ "$MODE" = "--outage" ]; then
     count() { psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -c "SELECT count(*), count(DISTINCT request_id) FROM call_logs WHERE path LIKE '/bench/v1%'"; }
     sleep 1
     BEFORE=$(count | cut -d'|' -f1)
-    ( taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d20s -s bench/percentiles.lua -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" \
+    ( "${LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d20s -s bench/percentiles.lua -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" \
         | grep '^RESULT' > "$WORK/outage-load" ) &
     LOAD=$!
     sleep 4
@@ -228,7 +238,7 @@ else
     reload() {  # label, SQL making the change
         local label=$1 change=$2 rev start end
         rev=$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | sed -n 's/^portico_gateway_config_revision //p')
-        ( taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d8s -s bench/percentiles.lua -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" \
+        ( "${LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d8s -s bench/percentiles.lua -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" \
             | grep '^RESULT' > "$WORK/reload-load" ) &
         local load=$!
         sleep 2

@@ -13,6 +13,10 @@ final class EpollSocket: EpollSource, ClientStream {
     /// (SwiftNIO's defaults).
     static let highWatermark = 64 * 1024
     static let lowWatermark = 32 * 1024
+    /// Reads up to this size land in the socket's previous receive buffer when nobody holds it
+    /// any more (a malloc and free fewer per read); larger ones get a buffer of their own. Small
+    /// enough that idle connections holding one cost little.
+    static let reusedReceiveCapacity = 2048
     static let allocator = ByteBufferAllocator()
 
     let fd: Int32
@@ -26,6 +30,7 @@ final class EpollSocket: EpollSource, ClientStream {
     /// For client sockets: told when the socket closes (the plane's connection table).
     var onClose: ((EpollSocket) -> Void)?
 
+    private var receiveBuffer: ByteBuffer?
     private var queue: [ByteBuffer] = []
     /// The first `flushedCount` buffers of `queue` are to be sent now.
     private var flushedCount = 0
@@ -89,8 +94,19 @@ final class EpollSocket: EpollSource, ClientStream {
         while isOpen && reading {
             let count = Glibc.read(fd, loop.scratch.baseAddress, loop.scratch.count)
             if count > 0 {
-                var buffer = Self.allocator.buffer(capacity: count)
-                buffer.writeBytes(UnsafeRawBufferPointer(start: loop.scratch.baseAddress, count: count))
+                let bytes = UnsafeRawBufferPointer(start: loop.scratch.baseAddress, count: count)
+                var buffer: ByteBuffer
+                if count <= Self.reusedReceiveCapacity, var previous = receiveBuffer {
+                    // Let go of the stored reference first, so `clear` finds the storage unique
+                    // when the delegate is done with the previous read (else it allocates anew).
+                    receiveBuffer = nil
+                    previous.clear(minimumCapacity: count)
+                    buffer = previous
+                } else {
+                    buffer = Self.allocator.buffer(capacity: count)
+                }
+                buffer.writeBytes(bytes)
+                receiveBuffer = buffer.capacity <= Self.reusedReceiveCapacity ? buffer : nil
                 reads += 1
                 delegate?.streamRead(buffer)
                 if count < loop.scratch.count || reads >= 16 { break }
@@ -152,6 +168,7 @@ final class EpollSocket: EpollSource, ClientStream {
         isOpen = false
         loop.deregister(self)
         Glibc.close(fd)
+        receiveBuffer = nil
         queue.removeAll()
         flushedCount = 0
         queuedBytes = 0
@@ -301,8 +318,11 @@ final class EpollSocket: EpollSource, ClientStream {
             socket.close()
             return
         }
-        socket.connectTimer = loop.schedule(at: NIODeadline.now().uptimeNanoseconds &+ timeoutNanos) { [weak socket] in
-            socket?.close()
+        // A strong capture (a weak one would give every upstream socket a side table, and its
+        // retains and releases on the request path the slow path); the cycle ends when the timer
+        // is cancelled (connected or closed) or fires.
+        socket.connectTimer = loop.schedule(at: NIODeadline.now().uptimeNanoseconds &+ timeoutNanos) {
+            socket.close()
         }
     }
 

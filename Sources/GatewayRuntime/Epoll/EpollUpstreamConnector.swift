@@ -33,8 +33,10 @@ final class EpollUpstreamConnector: UpstreamConnector {
             loop.later { completion(.failure(EpollError.system("connect \(target.key): https needs SwiftNIO", EPROTONOSUPPORT))) }
             return
         }
-        addresses(of: target, now: started) { [weak self, weak pool] addresses in
-            guard let self, let pool, !addresses.isEmpty else {
+        // Strong captures (also below): a weak one would give the pool and the connector side
+        // tables, and make every retain and release of them on the request path slow.
+        addresses(of: target, now: started) { [self] addresses in
+            guard !addresses.isEmpty else {
                 completion(.failure(EpollError.system("resolve \(target.host)", EHOSTUNREACH)))
                 return
             }
@@ -51,15 +53,9 @@ final class EpollUpstreamConnector: UpstreamConnector {
             completion(.failure(EpollError.system("connect \(target.key)", ECONNREFUSED)))
             return
         }
-        EpollSocket.connect(to: address, timeoutNanos: deadline - now, on: loop) { [weak self, weak pool] socket in
+        EpollSocket.connect(to: address, timeoutNanos: deadline - now, on: loop) { [self] socket in
             guard let socket else {
-                if let self, let pool { self.attempt(addresses.dropFirst(), target: target, deadline: deadline, pool: pool, completion) }
-                else { completion(.failure(EpollError.system("connect \(target.key)", ECONNREFUSED))) }
-                return
-            }
-            guard let pool else {
-                socket.close()
-                completion(.failure(EpollError.system("connect \(target.key)", ECANCELED)))
+                attempt(addresses.dropFirst(), target: target, deadline: deadline, pool: pool, completion)
                 return
             }
             let connection = UpstreamConnection(stream: socket, target: target, pool: pool)

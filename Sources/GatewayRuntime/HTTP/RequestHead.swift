@@ -32,8 +32,6 @@ struct RequestHead {
     var corsRequestHeaders: Int?
     var expectContinue = false
     var upgrade = false
-    /// Lower-cased names listed in `Connection` (hop-by-hop by declaration).
-    var connectionTokens: [String] = []
 
     enum HTTPVersionKind: Equatable {
         case http10

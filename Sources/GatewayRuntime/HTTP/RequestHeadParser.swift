@@ -32,23 +32,29 @@ enum RequestHeadParser {
     /// count round trip and a dynamic exclusivity check per byte, which made this parser one of
     /// the largest items in the gateway's profile.
     static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int) throws(Failure) -> Result {
-        let outcome = buffer.withUnsafeReadableBytes { bytes -> Swift.Result<Result, Failure> in
+        // The head leaves the closure through a captured variable: returned inside a
+        // `Swift.Result`, it was copied (a retain and release per reference it holds).
+        var parsed: RequestHead?
+        var consumed = 0
+        let failure = buffer.withUnsafeReadableBytes { bytes -> Failure? in
             // Find the end of the head ("\r\n\r\n") within the limit; tolerate leading CRLFs (RFC 9112 §2.2).
             var start = 0
             while start + 1 < bytes.count, bytes[start] == 0x0D, bytes[start + 1] == 0x0A { start += 2 }
             guard let headEnd = HeadEnd.find(in: bytes, from: start, limit: min(bytes.count, start + maxHeadBytes)) else {
-                if bytes.count - start >= maxHeadBytes { return .failure(.headersTooLarge) }
-                return .success(.incomplete)
+                return bytes.count - start >= maxHeadBytes ? .headersTooLarge : nil
             }
             let raw = buffer.getSlice(at: buffer.readerIndex + start, length: headEnd - start)!
             do throws(Failure) {
-                let head = try parseHead(raw, UnsafeRawBufferPointer(rebasing: bytes[start..<headEnd]))
-                return .success(.head(head, consumed: headEnd))
+                parsed = try parseHead(raw, UnsafeRawBufferPointer(rebasing: bytes[start..<headEnd]))
+                consumed = headEnd
+                return nil
             } catch {
-                return .failure(error)
+                return error
             }
         }
-        return try outcome.get()
+        if let failure { throw failure }
+        guard let head = consume parsed else { return .incomplete }
+        return .head(head, consumed: consumed)
     }
 
     /// `bytes` are the readable bytes of `raw` (request line through the blank line).
@@ -89,6 +95,9 @@ enum RequestHeadParser {
             raw: raw, method: method, target: target, pathEnd: (pathEnd ?? target.upperBound), version: version, headers: [])
         var transferEncoding: String?
         var sawContentLength = false
+        /// Lower-cased names listed in `Connection` (hop-by-hop by declaration). Kept here, not in
+        /// the head: every reference a head holds costs a retain and release per copy.
+        var connectionTokens: [String] = []
 
         while position < end {
             if bytes[position] == 0x20 || bytes[position] == 0x09 { throw .badRequest("obsolete line folding is not allowed") }
@@ -142,7 +151,7 @@ enum RequestHeadParser {
                     } else if HeaderName.equals(element, "keep-alive") {
                         head.connectionKeepAlive = true
                     } else if !element.isEmpty {
-                        head.connectionTokens.append(String(decoding: element, as: UTF8.self).lowercased())
+                        connectionTokens.append(String(decoding: element, as: UTF8.self).lowercased())
                     }
                 }
                 field.kind = .hopByHop
@@ -194,11 +203,11 @@ enum RequestHeadParser {
             head.chunked = true
         }
         if version == .http11 && head.host == nil { throw .badRequest("missing Host header") }
-        if !head.connectionTokens.isEmpty {
+        if !connectionTokens.isEmpty {
             // Fields named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
             for index in head.headers.indices where head.headers[index].kind == .passThrough {
                 let name = head.string(head.headers[index].name).lowercased()
-                if head.connectionTokens.contains(name) { head.headers[index].kind = .hopByHop }
+                if connectionTokens.contains(name) { head.headers[index].kind = .hopByHop }
             }
         }
         return head

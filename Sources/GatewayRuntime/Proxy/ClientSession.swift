@@ -125,6 +125,8 @@ final class ClientSession: ByteStreamDelegate {
             inbound!.writeBuffer(&bytes)
         }
         processInbound()
+        // Drained: let go, so the socket can read the next request into the same storage.
+        if let buffer = inbound, buffer.readableBytes == 0 { inbound = nil }
     }
 
     func streamReadComplete() {
@@ -207,9 +209,13 @@ final class ClientSession: ByteStreamDelegate {
                     rejectUnparsed(problem)
                     return
                 }
-                guard case .head(let head, let consumed) = result else { return }
-                inbound!.moveReaderIndex(forwardBy: consumed)
-                startRequest(head, headBytes: consumed)
+                switch consume result {
+                case .incomplete:
+                    return
+                case .head(let head, let consumed):
+                    inbound!.moveReaderIndex(forwardBy: consumed)
+                    startRequest(head, headBytes: consumed)
+                }
             case .exchanging:
                 guard let exchange else { return }
                 let pending = inbound?.readableBytes ?? 0
@@ -257,19 +263,24 @@ final class ClientSession: ByteStreamDelegate {
 
     // MARK: One request
 
-    private func startRequest(_ head: RequestHead, headBytes: Int) {
+    /// The head moves into the exchange and is read there afterwards: a second live copy would
+    /// cost a retain and release per reference it holds.
+    private func startRequest(_ head: consuming RequestHead, headBytes: Int) {
         let now = NIODeadline.now().uptimeNanoseconds
         let wallClock = Date().timeIntervalSince1970
+        let keepAlive = head.keepAlive
+        let chunked = head.chunked
+        let contentLength = head.contentLength
         let exchange = Exchange(head: head, start: now, timestamp: wallClock, clientIP: clientIP, random: &random)
         exchange.bytesIn = Int64(headBytes)
         self.exchange = exchange
         phase = .exchanging
-        if shared.draining.load(ordering: .relaxed) || !head.keepAlive { closeAfterResponse = true }
+        if shared.draining.load(ordering: .relaxed) || !keepAlive { closeAfterResponse = true }
 
         // Framing first: a body we cannot delimit ends the connection after the answer.
-        if head.chunked {
+        if chunked {
             exchange.requestFramer = BodyFramer(mode: .chunked)
-        } else if let length = head.contentLength {
+        } else if let length = contentLength {
             exchange.requestFramer = BodyFramer(mode: .length(length))
             if length > shared.settings.maxBodyBytes { return respondLocally(.payloadTooLarge(limit: shared.settings.maxBodyBytes)) }
         } else {
@@ -280,9 +291,10 @@ final class ClientSession: ByteStreamDelegate {
         guard config.revision > 0 else { return respondLocally(.unavailable()) }
 
         // 1. Route by host and path prefix.
-        let host = config.table.hasHostRoutes ? hostBytes(head) : nil
-        let (dotSegment, route) = head.raw.withUnsafeReadableBytes { raw -> (Bool, CompiledRoute?) in
-            let path = UnsafeRawBufferPointer(rebasing: raw[head.target.lowerBound..<head.pathEnd])
+        let host = config.table.hasHostRoutes ? hostBytes(exchange.head) : nil
+        let pathRange = exchange.head.target.lowerBound..<exchange.head.pathEnd
+        let (dotSegment, route) = exchange.head.raw.withUnsafeReadableBytes { raw -> (Bool, CompiledRoute?) in
+            let path = UnsafeRawBufferPointer(rebasing: raw[pathRange])
             if Self.hasDotSegment(path) { return (true, nil) }
             return (false, config.table.lookup(path: path, host: host))
         }
@@ -291,7 +303,7 @@ final class ClientSession: ByteStreamDelegate {
         if route.hasTLSTargets && !stream.reachesTLSUpstreams {
             // Nothing about this request was decided or recorded yet: the loop that takes the
             // connection over parses the same bytes again.
-            var unread = head.raw
+            var unread = exchange.head.raw
             if var rest = inbound { unread.writeBuffer(&rest) }
             inbound = nil
             self.exchange = nil
@@ -311,18 +323,18 @@ final class ClientSession: ByteStreamDelegate {
         if let cors = route.cors {
             // Before anything can refuse the call, so a page can read every answer. A preflight is
             // answered here, without a key (browsers send none with it).
-            let origin = head.origin.map(head.bytes(ofValueAt:))
+            let origin = exchange.head.origin.map(exchange.head.bytes(ofValueAt:))
             exchange.corsLines = cors.responseLines(origin: origin)
-            if let origin, let methodIndex = head.corsRequestMethod, head.isOPTIONS {
+            if let origin, let methodIndex = exchange.head.corsRequestMethod, exchange.head.isOPTIONS {
                 guard cors.allows(origin) else { return respondLocally(.originNotAllowed(route)) }
-                return answerPreflight(cors, origin: origin, method: head.bytes(ofValueAt: methodIndex), headers: head.corsRequestHeaders.map(head.bytes(ofValueAt:)))
+                return answerPreflight(cors, origin: origin, method: exchange.head.bytes(ofValueAt: methodIndex), headers: exchange.head.corsRequestHeaders.map(exchange.head.bytes(ofValueAt:)))
             }
         }
         if route.route.state == .retired { return respondLocally(.retired(route)) }
-        if let methods = route.methods, !head.methodIs(methods) { return respondLocally(.methodNotAllowed(route)) }
+        if let methods = route.methods, !exchange.head.methodIs(methods) { return respondLocally(.methodNotAllowed(route)) }
 
         // 2. The subscription key.
-        guard let key = extractKey(head, exchange) else { return respondLocally(.missingKey()) }
+        guard let key = extractKey(exchange) else { return respondLocally(.missingKey()) }
         let digest = digest(of: key)
         guard let entry = config.keys[digest] else { return respondLocally(.invalidKey()) }
         let unixSeconds = Int64(wallClock)
@@ -404,15 +416,15 @@ final class ClientSession: ByteStreamDelegate {
     }
 
     /// The key from `X-API-Key`, or from `Authorization: Bearer` (then that header is the credential).
-    private func extractKey(_ head: RequestHead, _ exchange: Exchange) -> ByteBufferView? {
-        let view = head.raw.readableBytesView
+    private func extractKey(_ exchange: Exchange) -> ByteBufferView? {
+        let view = exchange.head.raw.readableBytesView
         let start = view.startIndex
-        if let index = head.apiKey {
-            let range = head.headers[index].value
+        if let index = exchange.head.apiKey {
+            let range = exchange.head.headers[index].value
             return range.isEmpty ? nil : view[(start + range.lowerBound)..<(start + range.upperBound)]
         }
-        if let index = head.authorization {
-            let range = head.headers[index].value
+        if let index = exchange.head.authorization {
+            let range = exchange.head.headers[index].value
             let value = view[(start + range.lowerBound)..<(start + range.upperBound)]
             guard value.count > 7, HeaderName.equals(value.prefix(7), "bearer ") else { return nil }
             exchange.head.headers[index].kind = .credential
@@ -502,7 +514,7 @@ final class ClientSession: ByteStreamDelegate {
         // A chunked body is only forwarded once its first chunk size parsed, so a malformed body never reaches the upstream.
         if exchange.head.chunked && !exchange.requestFramer.sawFirstChunkSize && !exchange.requestFramer.isComplete { return }
         var buffer = makeUpstreamHead(
-            exchange, route: route, targetIndex: targetIndex, target: connection.target, bodyBytes: exchange.pendingBody.readableBytes,
+            exchange.head, exchange, route: route, targetIndex: targetIndex, target: connection.target, bodyBytes: exchange.pendingBody.readableBytes,
             allocator: Self.allocator)
         if exchange.pendingBody.readableBytes > 0 {
             if exchange.retainedBody == nil && exchange.canRetainBody { exchange.retainedBody = exchange.pendingBody }
@@ -518,10 +530,10 @@ final class ClientSession: ByteStreamDelegate {
     }
 
     /// The rebuilt request head, in a buffer with room for `bodyBytes` more.
+    /// `head` is the exchange's, borrowed in place (a copy would retain and release its references).
     private func makeUpstreamHead(
-        _ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, bodyBytes: Int, allocator: ByteBufferAllocator
+        _ head: borrowing RequestHead, _ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, bodyBytes: Int, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        let head = exchange.head
         let prefix = route.targetPathPrefixes[targetIndex]
         // The client's head at most twice (its host and forwarded-for reappear), plus what the gateway adds.
         let maximum = 2 * head.raw.readableBytes + prefix.utf8.count + target.hostHeader.utf8.count + 2 * clientIP.utf8.count
@@ -547,7 +559,8 @@ final class ClientSession: ByteStreamDelegate {
                 out.staticString(" HTTP/1.1\r\nHost: ")
                 out.string(target.hostHeader)
                 out.staticString("\r\n")
-                for field in head.headers where field.kind == .passThrough {
+                for index in head.headers.indices where head.headers[index].kind == .passThrough {
+                    let field = head.headers[index]
                     copy(field.name)
                     out.staticString(": ")
                     copy(field.value)

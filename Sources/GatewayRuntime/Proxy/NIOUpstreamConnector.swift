@@ -36,10 +36,11 @@ final class NIOUpstreamConnector: UpstreamConnector {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
             }
-        bootstrap.connect(host: target.host, port: target.port).assumeIsolated().whenComplete { [weak pool] result in
+        bootstrap.connect(host: target.host, port: target.port).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
-                guard let pool, let handler = try? channel.pipeline.syncOperations.handler(type: NIOUpstreamChannelHandler.self) else {
+                // The pool is captured strongly: a weak capture gives it a side table (slow retains).
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: NIOUpstreamChannelHandler.self) else {
                     channel.close(promise: nil)
                     completion(.failure(ChannelError.ioOnClosedChannel))
                     return

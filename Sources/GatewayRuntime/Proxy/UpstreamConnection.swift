@@ -7,7 +7,10 @@ final class UpstreamConnection: ByteStreamDelegate {
     let target: UpstreamTarget
     /// The client session whose request currently uses this connection.
     var owner: ClientSession?
-    weak var pool: UpstreamPool?
+    /// Strong: a weak reference would give the pool a side table, and every retain and release
+    /// of it on the request path would take the runtime's slow path. Pools live as long as their
+    /// loop; the cycle through the pool's idle list ends when the connection closes (`forget`).
+    let pool: UpstreamPool
     var idleSince: NIODeadline = .now()
     /// Requests served on this connection (a reused connection may have been closed by the peer).
     var uses = 0
@@ -54,7 +57,7 @@ final class UpstreamConnection: ByteStreamDelegate {
         if let owner {
             owner.upstreamClosed(self)
         } else {
-            pool?.forget(self)
+            pool.forget(self)
         }
     }
 }
