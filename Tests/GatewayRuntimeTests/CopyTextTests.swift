@@ -117,6 +117,22 @@ import Testing
                 #expect(String(buffer: buffer) == expected)
             }
         }
+        // Fixed widths (timestamps): every value of each width, against padded decimals.
+        for count in [2, 3, 4] {
+            var limit: Int64 = 1
+            for _ in 0..<count { limit *= 10 }
+            for value in 0..<limit {
+                buffer.clear()
+                buffer.writeRaw(maximumBytes: count) { $0.fixedDigits(value, count: count) }
+                #expect(String(buffer: buffer) == String(repeating: "0", count: count - String(value).count) + String(value))
+            }
+        }
+        for value: Int64 in [0, 1, 999_999, 123_456, 100_000, 5] {
+            buffer.clear()
+            buffer.writeRaw(maximumBytes: 6) { $0.fixedDigits(value, count: 6) }
+            #expect(String(buffer: buffer) == String(repeating: "0", count: 6 - String(value).count) + String(value))
+        }
+        #expect(CopyText.timestamp(1_795_748_399.999999) == "2026-11-27 02:59:59.999999+00")
         let uuid = UUID()
         buffer.clear()
         buffer.writeRaw(maximumBytes: 36) { $0.uuid(uuid) }

@@ -95,22 +95,12 @@ final class EpollUpstreamConnector: UpstreamConnector {
         }
     }
 
-    /// An IPv4 or IPv6 literal (brackets allowed) as an address, without a lookup.
+    /// An IPv4 or IPv6 literal (brackets allowed) as an address, without a lookup. (SwiftNIO's
+    /// parser: filling a `sockaddr_in` here made incremental builds resolve its fields through
+    /// NIOPosix's private copy of the C headers, which `MemberImportVisibility` rejects.)
     static func numericAddress(host: String, port: Int) -> SocketAddress? {
         let name = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        var v4 = sockaddr_in()
-        if inet_pton(AF_INET, name, &v4.sin_addr) == 1 {
-            v4.sin_family = sa_family_t(AF_INET)
-            v4.sin_port = UInt16(port).bigEndian
-            return SocketAddress(v4, host: name)
-        }
-        var v6 = sockaddr_in6()
-        if inet_pton(AF_INET6, name, &v6.sin6_addr) == 1 {
-            v6.sin6_family = sa_family_t(AF_INET6)
-            v6.sin6_port = UInt16(port).bigEndian
-            return SocketAddress(v6, host: name)
-        }
-        return nil
+        return try? SocketAddress(ipAddress: name, port: port)
     }
 
     /// Every TCP address of `host` (IPv4 first, like most resolvers' preference for loopback names).

@@ -66,6 +66,21 @@ struct RawByteWriter {
         position += width
     }
 
+    /// Exactly `count` decimal digits of `value` (0 ≤ value < 10^count), zero-padded: the fixed
+    /// fields of a timestamp, without `decimal`'s digit counting.
+    @inline(__always)
+    mutating func fixedDigits(_ value: Int64, count: Int) {
+        precondition(position + count <= capacity, "RawByteWriter: reserved space exceeded")
+        var rest = UInt64(truncatingIfNeeded: value)
+        var index = position + count - 1
+        while index >= position {
+            base.storeBytes(of: UInt8(truncatingIfNeeded: rest % 10) &+ 0x30, toByteOffset: index, as: UInt8.self)
+            rest /= 10
+            index -= 1
+        }
+        position += count
+    }
+
     /// The lower-case canonical text of a UUID (`8-4-4-4-12`).
     mutating func uuid(_ uuid: UUID) {
         let hex: StaticString = "0123456789abcdef"

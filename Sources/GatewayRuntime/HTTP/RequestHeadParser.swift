@@ -32,6 +32,13 @@ enum RequestHeadParser {
     /// count round trip and a dynamic exclusivity check per byte, which made this parser one of
     /// the largest items in the gateway's profile.
     static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int) throws(Failure) -> Result {
+        var spare: [RequestHead.HeaderField] = []
+        return try parse(buffer, maxHeadBytes: maxHeadBytes, spareHeaders: &spare)
+    }
+
+    /// `spareHeaders`: an emptied field list whose storage the head may use (the session hands
+    /// back the previous request's, so a keep-alive connection allocates none per request).
+    static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int, spareHeaders: inout [RequestHead.HeaderField]) throws(Failure) -> Result {
         // The head leaves the closure through a captured variable: returned inside a
         // `Swift.Result`, it was copied (a retain and release per reference it holds).
         var parsed: RequestHead?
@@ -45,7 +52,10 @@ enum RequestHeadParser {
             }
             let raw = buffer.getSlice(at: buffer.readerIndex + start, length: headEnd - start)!
             do throws(Failure) {
-                parsed = try parseHead(raw, UnsafeRawBufferPointer(rebasing: bytes[start..<headEnd]))
+                var headers: [RequestHead.HeaderField] = []
+                swap(&headers, &spareHeaders)
+                headers.removeAll(keepingCapacity: true)
+                parsed = try parseHead(raw, UnsafeRawBufferPointer(rebasing: bytes[start..<headEnd]), headers: headers)
                 consumed = headEnd
                 return nil
             } catch {
@@ -58,7 +68,7 @@ enum RequestHeadParser {
     }
 
     /// `bytes` are the readable bytes of `raw` (request line through the blank line).
-    private static func parseHead(_ raw: ByteBuffer, _ bytes: UnsafeRawBufferPointer) throws(Failure) -> RequestHead {
+    private static func parseHead(_ raw: ByteBuffer, _ bytes: UnsafeRawBufferPointer, headers: consuming [RequestHead.HeaderField]) throws(Failure) -> RequestHead {
         var position = 0
         let end = bytes.count - 2  // before the final CRLF
 
@@ -92,7 +102,7 @@ enum RequestHeadParser {
         position += 2
 
         var head = RequestHead(
-            raw: raw, method: method, target: target, pathEnd: (pathEnd ?? target.upperBound), version: version, headers: [])
+            raw: raw, method: method, target: target, pathEnd: (pathEnd ?? target.upperBound), version: version, headers: headers)
         var transferEncoding: String?
         var sawContentLength = false
         /// Lower-cased names listed in `Connection` (hop-by-hop by declaration). Kept here, not in

@@ -41,17 +41,29 @@ enum ResponseHeadParser {
 
     /// Scans through one raw pointer, like `RequestHeadParser`, for the same reason.
     static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int = 64 * 1024) throws(Failure) -> Result {
-        let outcome = buffer.withUnsafeReadableBytes { view -> Swift.Result<Result, Failure> in
-            do throws(Failure) {
-                return .success(try parse(buffer, view, maxHeadBytes: maxHeadBytes))
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try outcome.get()
+        var spare: [Range<Int>] = []
+        return try parse(buffer, maxHeadBytes: maxHeadBytes, spareLines: &spare)
     }
 
-    private static func parse(_ buffer: ByteBuffer, _ view: UnsafeRawBufferPointer, maxHeadBytes: Int) throws(Failure) -> Result {
+    /// `spareLines`: an emptied line list whose storage the head may use (the session hands back
+    /// the previous response's, so a keep-alive connection allocates none per response).
+    static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int = 64 * 1024, spareLines: inout [Range<Int>]) throws(Failure) -> Result {
+        var result = Result.incomplete
+        let failure = buffer.withUnsafeReadableBytes { view -> Failure? in
+            do throws(Failure) {
+                result = try parse(buffer, view, maxHeadBytes: maxHeadBytes, spareLines: &spareLines)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+        return result
+    }
+
+    private static func parse(
+        _ buffer: ByteBuffer, _ view: UnsafeRawBufferPointer, maxHeadBytes: Int, spareLines: inout [Range<Int>]
+    ) throws(Failure) -> Result {
         guard let headEnd = HeadEnd.find(in: view, from: 0, limit: min(view.count, maxHeadBytes)) else {
             if view.count >= maxHeadBytes { throw .tooLarge }
             return .incomplete
@@ -72,8 +84,11 @@ enum ResponseHeadParser {
         var position = b + 12
         while position < bytes.count, bytes[position] != 0x0A { position += 1 }
         position += 1
-        var head = ResponseHead(raw: raw, status: status, statusLineEnd: position - b, forwardedLines: [], http10: bytes[b + 7] == 0x30)
-        head.forwardedLines.reserveCapacity(12)
+        var lines: [Range<Int>] = []
+        swap(&lines, &spareLines)
+        lines.removeAll(keepingCapacity: true)
+        var head = ResponseHead(raw: raw, status: status, statusLineEnd: position - b, forwardedLines: lines, http10: bytes[b + 7] == 0x30)
+        if head.forwardedLines.capacity < 12 { head.forwardedLines.reserveCapacity(12) }
         if head.http10 { head.connectionClose = true }
         let end2 = bytes.count - 2
         var conflictingLengths = false

@@ -185,7 +185,7 @@ extension RawByteWriter {
         let micros = Int64((max(0, value) * 1000).rounded())
         decimal(micros / 1000)
         byte(UInt8(ascii: "."))
-        decimal(micros % 1000, minimumWidth: 3)
+        fixedDigits(micros % 1000, count: 3)
     }
 
     /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, which PostgreSQL reads as timestamptz.
@@ -195,19 +195,20 @@ extension RawByteWriter {
         let day = CalendarPeriod.day(unixSeconds: whole)
         let (y, m, d) = CalendarPeriod.civil(fromDays: day)
         let s = whole - day * 86_400
-        decimal(y, minimumWidth: 4)
+        // Years outside 0...9999 (no clock of this century) keep the general form.
+        if (0...9999).contains(y) { fixedDigits(y, count: 4) } else { decimal(y, minimumWidth: 4) }
         byte(UInt8(ascii: "-"))
-        decimal(m, minimumWidth: 2)
+        fixedDigits(m, count: 2)
         byte(UInt8(ascii: "-"))
-        decimal(d, minimumWidth: 2)
+        fixedDigits(d, count: 2)
         byte(UInt8(ascii: " "))
-        decimal(s / 3600, minimumWidth: 2)
+        fixedDigits(s / 3600, count: 2)
         byte(UInt8(ascii: ":"))
-        decimal(s / 60 % 60, minimumWidth: 2)
+        fixedDigits(s / 60 % 60, count: 2)
         byte(UInt8(ascii: ":"))
-        decimal(s % 60, minimumWidth: 2)
+        fixedDigits(s % 60, count: 2)
         byte(UInt8(ascii: "."))
-        decimal(micros, minimumWidth: 6)
+        fixedDigits(max(0, micros), count: 6)
         byte(UInt8(ascii: "+"))
         byte(UInt8(ascii: "0"))
         byte(UInt8(ascii: "0"))

@@ -49,6 +49,10 @@ final class ClientSession: ByteStreamDelegate {
     private var upstreamFlushPending = false
     private var random = FastRandom()
     private var readTimer: (any ScheduledTask)?
+    /// The last finished request's header list, emptied and reused by the next head; likewise
+    /// the last response head's list of lines.
+    private var spareHeaders: [RequestHead.HeaderField] = []
+    private var spareResponseLines: [Range<Int>] = []
     private var lastKey: [UInt8] = []
     private var lastKeyDigest: KeyDigest?
     private var readTimerFiresAt: UInt64 = 0
@@ -197,7 +201,7 @@ final class ClientSession: ByteStreamDelegate {
                 guard let buffer = inbound, buffer.readableBytes > 0 else { return }
                 let result: RequestHeadParser.Result
                 do {
-                    result = try RequestHeadParser.parse(buffer, maxHeadBytes: shared.settings.maxHeadBytes)
+                    result = try RequestHeadParser.parse(buffer, maxHeadBytes: shared.settings.maxHeadBytes, spareHeaders: &spareHeaders)
                 } catch {
                     let problem: GatewayProblem
                     switch error {
@@ -681,13 +685,13 @@ final class ClientSession: ByteStreamDelegate {
         while true {
             let result: ResponseHeadParser.Result
             do {
-                result = try ResponseHeadParser.parse(buffer)
+                result = try ResponseHeadParser.parse(buffer, spareLines: &spareResponseLines)
             } catch {
                 exchange.responseBuffer = nil
                 attemptFailed(exchange, .badResponse)
                 return
             }
-            guard case .head(let head, let consumed) = result else {
+            guard case .head(var head, let consumed) = consume result else {
                 exchange.responseBuffer = buffer
                 return
             }
@@ -740,6 +744,7 @@ final class ClientSession: ByteStreamDelegate {
                     writer.staticString("\r\n")
                 }
             }
+            swap(&spareResponseLines, &head.forwardedLines)
             do {
                 let count = try framer.consume(buffer.readableBytesView)
                 if count > 0 {
@@ -1040,6 +1045,8 @@ final class ClientSession: ByteStreamDelegate {
         }
         exchange.record.errorKind = errorKind
         logs.append(&exchange.record)
+        // Nothing reads the head's fields after this; the next request parses into their storage.
+        swap(&spareHeaders, &exchange.head.headers)
         metrics.record(api: exchange.route?.route.apiID, status: status, seconds: totalMs / 1000)
     }
 }
