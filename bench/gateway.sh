@@ -216,8 +216,11 @@ elif [ "$MODE" != "--scale" ] && [ "$MODE" != "--ab" ]; then
     echo "mean CPU per request: nginx $(avg nginx cpu_us) µs, portico $(avg portico cpu_us) µs"
     sleep 2
     LOGGED=$(psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -c "SELECT count(*) FROM call_logs WHERE path LIKE '/bench/v1%'")
-    DROPPED=$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | sed -n 's/^portico_gateway_call_logs_total{outcome="dropped"} //p')
-    echo "call records written: $LOGGED, dropped: $DROPPED"
+    METRICS=$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics")
+    DROPPED=$(echo "$METRICS" | sed -n 's/^portico_gateway_call_logs_total{outcome="dropped"} //p')
+    SPOOLED=$(echo "$METRICS" | sed -n 's/^portico_gateway_call_logs_total{outcome="spooled"} //p')
+    # Spooled records mean PostgreSQL fell behind and the gateway wrote them to disk (extra work).
+    echo "call records written: $LOGGED, spooled on the way: ${SPOOLED:-0}, dropped: $DROPPED"
 else
     RSS_BEFORE=$(awk '/VmRSS/ {print $2}' /proc/$GW_PID/status)
     log "Steady state with 10,000 routes / 100,000 keys"

@@ -6,6 +6,10 @@ import Foundation
 /// ends, on its event loop, so the writer only hands bytes to PostgreSQL and the request path
 /// keeps no per-call objects alive.
 struct CallLogBatch {
+    /// Recorded with the rows when they commit (`call_log_batches`), so a replay of a batch whose
+    /// commit went through unacknowledged is skipped. A merge keeps the receiver's id: only the
+    /// merged batch is ever written or spooled.
+    private(set) var id = UUID()
     private(set) var text = ByteBuffer()
     private(set) var rows = 0
     private(set) var days: Set<Int64> = []
@@ -18,7 +22,8 @@ struct CallLogBatch {
 
     init() {}
 
-    init(text: ByteBuffer, rows: Int, days: Set<Int64>, rollups: CallRollups) {
+    init(id: UUID = UUID(), text: ByteBuffer, rows: Int, days: Set<Int64>, rollups: CallRollups) {
+        self.id = id
         self.text = text
         self.rows = rows
         self.days = days

@@ -17,6 +17,8 @@ struct SpoolDirectory: Sendable {
     }
 
     private struct Header: Codable {
+        /// Absent in files of earlier versions (those get a new id: replayed as before).
+        var id: UUID?
         var rows: Int
         var days: [Int64]
         var rollups: CallRollups
@@ -36,7 +38,7 @@ struct SpoolDirectory: Sendable {
 
     func append(_ batch: CallLogBatch) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        var data = try JSONEncoder().encode(Header(rows: batch.rows, days: batch.days.sorted(), rollups: batch.rollups))
+        var data = try JSONEncoder().encode(Header(id: batch.id, rows: batch.rows, days: batch.days.sorted(), rollups: batch.rollups))
         data.append(0x0A)
         batch.text.withUnsafeReadableBytes { data.append(contentsOf: $0) }
         let name = String(format: "%020.0f-%08x.batch", Date().timeIntervalSince1970 * 1_000_000, UInt32.random(in: 0...UInt32.max))
@@ -73,7 +75,7 @@ struct SpoolDirectory: Sendable {
         }
         var text = ByteBuffer()
         text.writeBytes(rows)
-        return [CallLogBatch(text: text, rows: header.rows, days: Set(header.days), rollups: header.rollups)]
+        return [CallLogBatch(id: header.id ?? UUID(), text: text, rows: header.rows, days: Set(header.days), rollups: header.rollups)]
     }
 
     /// Files of earlier versions: one JSON call record per line.
