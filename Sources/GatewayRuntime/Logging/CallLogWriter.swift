@@ -63,7 +63,11 @@ struct CallLogWriter: Service {
         }
         while let batch = shared.logs.drain() {
             do {
-                try await insert(batch, knownPartitions: &state.knownPartitions, deadline: .seconds(5))
+                // 2 s: a COPY of two batches takes well under a second; when PostgreSQL has just gone,
+                // this wait is how long nothing drains the buffer (5 s at 43,000 calls a second
+                // overfilled its 200,000 records). A batch that merely ran late is spooled and
+                // replayed, and its id keeps it from being written twice.
+                try await insert(batch, knownPartitions: &state.knownPartitions, deadline: .seconds(2))
                 shared.metrics.logsWritten.wrappingIncrement(by: batch.rows, ordering: .relaxed)
                 if !untilEmpty && batch.rows < CallLogBatch.targetRows { return }
             } catch {
