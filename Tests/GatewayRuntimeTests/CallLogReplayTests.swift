@@ -44,6 +44,8 @@ import TestSupport
             #expect(spool.files().isEmpty)
             #expect(try await count() == 3)
             #expect(shared.metrics.logsReplayed.load(ordering: .relaxed) == 0)
+            // Committed by the attempt that spooled it, which could not count them: counted now, once.
+            #expect(shared.metrics.logsWritten.load(ordering: .relaxed) == 3)
 
             // A different batch with the same rows is new: ids, not contents, decide.
             var other = CallLogBatch()
@@ -51,5 +53,12 @@ import TestSupport
             #expect(try await writer.insert(other, knownPartitions: &partitions, deadline: .seconds(5)))
             #expect(try await count() == 6)
         }
+    }
+
+    /// Spool files of earlier versions carry no batch id: each reading must derive the same ones.
+    @Test func batchesOfFilesWithoutIdsGetTheSameIdEveryTime() {
+        #expect(SpoolDirectory.batchID(file: "a.jsonl", index: 0) == SpoolDirectory.batchID(file: "a.jsonl", index: 0))
+        #expect(SpoolDirectory.batchID(file: "a.jsonl", index: 0) != SpoolDirectory.batchID(file: "a.jsonl", index: 1))
+        #expect(SpoolDirectory.batchID(file: "a.jsonl", index: 0) != SpoolDirectory.batchID(file: "b.jsonl", index: 0))
     }
 }

@@ -279,6 +279,7 @@ final class EpollSocket: EpollSource, ClientStream {
 
     private func completeHandOver(_ unread: ByteBuffer) {
         pendingHandOver = nil
+        receiveBuffer = nil
         isOpen = false
         loop.deregister(self)
         let receiver = onHandOver

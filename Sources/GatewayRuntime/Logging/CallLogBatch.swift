@@ -32,6 +32,13 @@ struct CallLogBatch {
 
     var isEmpty: Bool { rows == 0 }
 
+    /// The same rows under another id (spool files of earlier versions, whose ids are derived).
+    func withID(_ id: UUID) -> CallLogBatch {
+        var copy = self
+        copy.id = id
+        return copy
+    }
+
     mutating func append(_ record: CallRecord, gatewayID: String) {
         if rows == 0 { text.reserveCapacity(64 * 1024) }  // grows by doubling from there
         CopyText.append(record, gatewayID: gatewayID, to: &text)

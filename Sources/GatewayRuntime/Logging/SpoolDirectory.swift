@@ -1,3 +1,4 @@
+import Crypto
 import NIOCore
 import Foundation
 
@@ -60,7 +61,7 @@ struct SpoolDirectory: Sendable {
     /// The batches of one file. Throws `Unreadable` for a file that can never be replayed.
     func read(_ file: String) throws -> [CallLogBatch] {
         let data = try Data(contentsOf: URL(fileURLWithPath: (path as NSString).appendingPathComponent(file)))
-        if file.hasSuffix(".jsonl") { return try readRecords(data) }
+        if file.hasSuffix(".jsonl") { return try readRecords(data, file: file) }
         guard let newline = data.firstIndex(of: 0x0A) else { throw Unreadable(reason: "no header line") }
         let header: Header
         do {
@@ -75,11 +76,11 @@ struct SpoolDirectory: Sendable {
         }
         var text = ByteBuffer()
         text.writeBytes(rows)
-        return [CallLogBatch(id: header.id ?? UUID(), text: text, rows: header.rows, days: Set(header.days), rollups: header.rollups)]
+        return [CallLogBatch(id: header.id ?? Self.batchID(file: file, index: 0), text: text, rows: header.rows, days: Set(header.days), rollups: header.rollups)]
     }
 
     /// Files of earlier versions: one JSON call record per line.
-    private func readRecords(_ data: Data) throws -> [CallLogBatch] {
+    private func readRecords(_ data: Data, file: String) throws -> [CallLogBatch] {
         let decoder = JSONDecoder()
         var batches: [CallLogBatch] = []
         var batch = CallLogBatch()
@@ -92,12 +93,23 @@ struct SpoolDirectory: Sendable {
             }
             batch.append(record.callRecord, gatewayID: gatewayID)
             if batch.rows >= CallLogBatch.targetRows {
-                batches.append(batch)
+                batches.append(batch.withID(Self.batchID(file: file, index: batches.count)))
                 batch = CallLogBatch()
             }
         }
-        if !batch.isEmpty { batches.append(batch) }
+        if !batch.isEmpty { batches.append(batch.withID(Self.batchID(file: file, index: batches.count))) }
         return batches
+    }
+
+    /// The id of a batch in a file that carries none (files of earlier versions): derived from
+    /// the file's name and the batch's place in it, so every reading gives the same id and a
+    /// replay that committed before its answer came is not written twice.
+    static func batchID(file: String, index: Int) -> UUID {
+        var bytes = Array(SHA256.hash(data: Array("\(file)#\(index)".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50  // version 5 layout (name-based)
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
 
     /// Whether the file is gone.
