@@ -254,6 +254,27 @@ import Testing
         }
     }
 
+    /// Whole responses written in one go to a client that does not read: the kernel takes part of
+    /// one, the rest queues behind it until the client reads (EPOLLOUT), and every later pipelined
+    /// response waits in order.
+    @Test func pipelinedResponsesToAClientThatReadsLateArriveWholeAndInOrder() async throws {
+        try await GatewayHarness.run { h in
+            let connection = try RawHTTPConnection(port: h.port, timeoutSeconds: 30)
+            let count = 400  // 12 MB: more than the kernel buffers hold for a client that does not read
+            var requests = ""
+            for index in 0..<count {
+                requests += "GET /orders/v1/x?size=\(30_000 + index) HTTP/1.1\r\nHost: x\r\nX-API-Key: \(h.key.secret)\r\n\r\n"
+            }
+            try connection.send(requests)
+            try await Task.sleep(for: .milliseconds(700))
+            for index in 0..<count {
+                let response = try connection.readResponse()
+                #expect(response.status == 200)
+                #expect((response.json["padding"] as? String)?.count == 30_000 + index)
+            }
+        }
+    }
+
     @Test func headRequestsAndBodiesBothWays() async throws {
         try await GatewayHarness.run { h in
             let head = try RawHTTPConnection(port: h.port).request("HEAD", "/orders/v1/x", headers: ["X-API-Key": h.key.secret])

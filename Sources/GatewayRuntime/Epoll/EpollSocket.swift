@@ -147,7 +147,26 @@ final class EpollSocket: EpollSource, ClientStream {
     }
 
     func writeAndFlush(_ buffer: ByteBuffer) {
-        write(buffer)
+        // The usual case, nothing queued: one `write` straight from the buffer, without passing
+        // through the queue (an append, a removal and their reference counting per write). What
+        // the kernel does not take is queued as usual and waits for `EPOLLOUT`.
+        guard isOpen, queue.isEmpty, !waitingForOutput, connectCompletion == nil, buffer.readableBytes > 0 else {
+            write(buffer)
+            flush()
+            return
+        }
+        let written = buffer.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if written == buffer.readableBytes { return }
+        if written < 0 {
+            let code = errno
+            guard code == EINTR || code == EAGAIN || code == EWOULDBLOCK else {
+                close()
+                return
+            }
+        }
+        var rest = buffer
+        rest.moveReaderIndex(forwardBy: max(0, written))
+        write(rest)
         flush()
     }
 
