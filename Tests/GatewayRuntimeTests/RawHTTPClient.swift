@@ -24,8 +24,13 @@ final class RawHTTPConnection {
     private var buffer = Data()
     private(set) var closed = false
 
-    init(port: Int, timeoutSeconds: Int = 10) throws {
+    /// `receiveBufferBytes`: a small receive buffer (set before connecting, so the window stays
+    /// small too) makes the gateway's writes to a client that does not read fall short sooner.
+    init(port: Int, timeoutSeconds: Int = 10, receiveBufferBytes: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBufferBytes {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
