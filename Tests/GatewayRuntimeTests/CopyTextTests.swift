@@ -133,10 +133,27 @@ import Testing
             #expect(String(buffer: buffer) == String(repeating: "0", count: 6 - String(value).count) + String(value))
         }
         #expect(CopyText.timestamp(1_795_748_399.999999) == "2026-11-27 02:59:59.999999+00")
-        let uuid = UUID()
-        buffer.clear()
-        buffer.writeRaw(maximumBytes: 36) { $0.uuid(uuid) }
-        #expect(String(buffer: buffer) == uuid.uuidString.lowercased())
+        // Hex words (request ids, trace ids), eight digits at a time, against a digit-by-digit reference.
+        let digits = Array("0123456789abcdef".utf8)
+        var words: [UInt64] = [0, 1, 9, 10, 15, 16, 0xFFFF_FFFF, 0x1_0000_0000, .max, 0x0123_4567_89AB_CDEF, 0xA9A9_9A9A_F0F0_0F0F]
+        for _ in 0..<5_000 { words.append(random.next()) }
+        for word in words {
+            buffer.clear()
+            buffer.writeRaw(maximumBytes: 16) { $0.hex(word) }
+            var expected: [UInt8] = []
+            var rest = word
+            for _ in 0..<16 {
+                expected.append(digits[Int(rest & 0xF)])
+                rest >>= 4
+            }
+            #expect(Array(buffer.readableBytesView) == expected)
+        }
+        for _ in 0..<1_000 {
+            let uuid = UUID()
+            buffer.clear()
+            buffer.writeRaw(maximumBytes: 36) { $0.uuid(uuid) }
+            #expect(String(buffer: buffer) == uuid.uuidString.lowercased())
+        }
     }
 
     @Test func shardsSealFullBatchesDropBeyondCapacityAndDrainEveryShard() {
