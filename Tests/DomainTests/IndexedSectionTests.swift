@@ -32,4 +32,17 @@ import Testing
         different.upsert(Record(id: 7, value: "changed"), id: 7)
         #expect(!section.hasSameRecords(as: different))
     }
+
+    @Test func aDeltaReportsWhatLeftAndWhatCame() {
+        var section = IndexedSection((1...4).map { Record(id: $0, value: "v\($0)") }, id: \.id)
+        // 1 is deleted; 2 has a tombstone but exists again (changed); 3 is sent unchanged; 5 is new.
+        let delta = section.apply(
+            removing: [1, 2, 9],
+            changed: [Record(id: 2, value: "v2'"), Record(id: 3, value: "v3"), Record(id: 5, value: "v5")],
+            idOf: \.id)
+        #expect(delta.removed.map(\.value).sorted() == ["v1", "v2"])
+        #expect(delta.added.map(\.value).sorted() == ["v2'", "v5"])
+        #expect(Set(section.list.map(\.value)) == ["v2'", "v3", "v4", "v5"])
+        for record in section.list { #expect(section[record.id] == record) }
+    }
 }

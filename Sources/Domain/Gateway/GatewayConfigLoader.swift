@@ -293,40 +293,24 @@ public struct GatewayConfigLoader: Sendable {
                         UNION ALL SELECT id FROM config_removals WHERE kind = 'subscription' AND change_xid >= \(base)::xid8) gone) AS removed
             """, logger: logger
         ).first { (try $0.get("records", as: ByteBuffer.self), try $0.get("removed", as: ByteBuffer.self)) } ?? (ByteBuffer(), ByteBuffer())
-        var removedKeys: [ByteBuffer] = []
+        var removedKeys: [KeyHash] = []
         var keyIDs = removedKeyIDs
-        while let id = keyIDs.readSlice(length: 32) { removedKeys.append(id) }
-        var removedSubscriptions: [ByteBuffer] = []
+        while let id = keyIDs.readSlice(length: 32) {
+            if let hash = KeyHash(buffer: id) { removedKeys.append(hash) }
+        }
+        var removedSubscriptions: [UUID] = []
         var subscriptionIDs = removedSubscriptionIDs
-        while let id = subscriptionIDs.readSlice(length: 16) { removedSubscriptions.append(id) }
+        while let id = subscriptionIDs.readUUIDBytes() { removedSubscriptions.append(id) }
 
         var next = previous
         next.xmin = xmin
         next.routes = routes
         next.routeList = routeList
-        var changes = Changes(
-            keys: .init(base: previous.keyList, removed: [], added: []), subscriptions: .init(base: previous.subscriptionList, removed: [], added: []))
-        let changedKeys = try parseKeys(keyBlob)
-        if !changedKeys.isEmpty || !removedKeys.isEmpty {
-            // Removals first: a row that exists now wins over a tombstone of the same id.
-            for id in removedKeys {
-                if let hash = KeyHash(buffer: id), let old = next.keys.remove(hash, idOf: \.hash) { changes.keys.removed.append(old) }
-            }
-            for key in changedKeys where next.keys[key.hash] != key {
-                if let old = next.keys.upsert(key, id: key.hash) { changes.keys.removed.append(old) }
-                changes.keys.added.append(key)
-            }
-        }
-        let changed = try parseSubscriptions(subscriptionBlob)
-        if !changed.isEmpty || !removedSubscriptions.isEmpty {
-            for var id in removedSubscriptions {
-                if let uuid = id.readUUIDBytes(), let old = next.subscriptions.remove(uuid, idOf: \.id) { changes.subscriptions.removed.append(old) }
-            }
-            for subscription in changed where next.subscriptions[subscription.id] != subscription {
-                if let old = next.subscriptions.upsert(subscription, id: subscription.id) { changes.subscriptions.removed.append(old) }
-                changes.subscriptions.added.append(subscription)
-            }
-        }
+        let keys = next.keys.apply(removing: removedKeys, changed: try parseKeys(keyBlob), idOf: \.hash)
+        let subscriptions = next.subscriptions.apply(removing: removedSubscriptions, changed: try parseSubscriptions(subscriptionBlob), idOf: \.id)
+        let changes = Changes(
+            keys: .init(base: previous.keyList, removed: keys.removed, added: keys.added),
+            subscriptions: .init(base: previous.subscriptionList, removed: subscriptions.removed, added: subscriptions.added))
         return (next, changes)
     }
 

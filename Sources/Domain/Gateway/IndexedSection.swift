@@ -48,6 +48,23 @@ struct IndexedSection<ID: Hashable & Sendable, Element: Equatable & Sendable>: S
         return nil
     }
 
+    /// Applies a delta load: the records with `removedIDs` leave, then `changed` records that
+    /// differ from what is held come in (so a row that exists now wins over a tombstone of the
+    /// same id). Returns the records that left or were replaced (as they were) and those that came
+    /// in (as they are).
+    mutating func apply(removing removedIDs: [ID], changed: [Element], idOf: (Element) -> ID) -> (removed: [Element], added: [Element]) {
+        var removed: [Element] = []
+        var added: [Element] = []
+        for id in removedIDs {
+            if let old = remove(id, idOf: idOf) { removed.append(old) }
+        }
+        for record in changed where self[idOf(record)] != record {
+            if let old = upsert(record, id: idOf(record)) { removed.append(old) }
+            added.append(record)
+        }
+        return (removed, added)
+    }
+
     /// The same records, in any order.
     func hasSameRecords(as other: IndexedSection) -> Bool {
         guard count == other.count else { return false }

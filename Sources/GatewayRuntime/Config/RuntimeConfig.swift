@@ -139,18 +139,34 @@ final class RuntimeConfig: Sendable {
         let routeNumbersKept = before.map { before in
             before.routes.count <= config.routes.count && zip(before.routes, config.routes).allSatisfy { $0.versionID == $1.versionID }
         } ?? false
+        // Where a subscription goes in the index, and its entry (an active one with a plan gets
+        // its limiter, configured with the plan). An active subscription wins over a pending or
+        // suspended one of the same pair (the database keeps one live subscription per pair).
+        // Lazy: a reload that reuses the index as it is needs none of this.
+        lazy var plans = Dictionary(uniqueKeysWithValues: config.plans.map { ($0.id, $0) })
+        lazy var routeIndex = Dictionary(uniqueKeysWithValues: routes.map { ($0.route.versionID, $0.index) })
+        let now = NIODeadline.now().uptimeNanoseconds
+        let unix = Int64(Date().timeIntervalSince1970)
+        func place(_ subscription: GatewayConfig.Subscription, limiter found: SubscriptionLimiter?, in table: inout [SubscriptionKey: SubscriptionEntry]) {
+            guard let route = routeIndex[subscription.versionID] else { return }
+            var limiter: SubscriptionLimiter?
+            if subscription.state == .active, let plan = plans[subscription.planID], let found {
+                found.configure(plan, now: now, unixSeconds: unix)
+                limiter = found
+            }
+            let key = SubscriptionKey(route: route, application: application(subscription.applicationID))
+            if let existing = table[key], existing.state == .active, existing.id != subscription.id { return }
+            table[key] = SubscriptionEntry(id: subscription.id, state: subscription.state, limiter: limiter)
+        }
+        func needsLimiter(_ subscription: GatewayConfig.Subscription) -> Bool { subscription.state == .active && plans[subscription.planID] != nil }
+
         if let previous, let before, routeNumbersKept, before.subscriptions == config.subscriptions, before.plans == config.plans {
             subscriptions = previous.subscriptions
         } else if let previous, let before, routeNumbersKept, before.plans == config.plans, let change = changes?.subscriptions,
             before.subscriptions == change.base
         {
             // Only the changed subscriptions: their old entries leave (with their limiters unless
-            // they stay active), the new ones come in. The database keeps one live subscription
-            // per application and version, so no entry hides another.
-            let plans = Dictionary(uniqueKeysWithValues: config.plans.map { ($0.id, $0) })
-            let routeIndex = Dictionary(uniqueKeysWithValues: routes.map { ($0.route.versionID, $0.index) })
-            let now = NIODeadline.now().uptimeNanoseconds
-            let unix = Int64(Date().timeIntervalSince1970)
+            // they stay active), the new ones come in.
             var patched = previous.subscriptions
             for old in change.removed {
                 guard let route = routeIndex[old.versionID] else { continue }
@@ -160,38 +176,14 @@ final class RuntimeConfig: Sendable {
             let stillActive = Set(change.added.lazy.filter { $0.state == .active }.map(\.id))
             limiters.drop(change.removed.map(\.id).filter { !stillActive.contains($0) })
             for subscription in change.added {
-                guard let route = routeIndex[subscription.versionID] else { continue }
-                var limiter: SubscriptionLimiter?
-                if subscription.state == .active, let plan = plans[subscription.planID] {
-                    limiter = limiters.limiter(for: subscription.id)
-                    limiter?.configure(plan, now: now, unixSeconds: unix)
-                }
-                let key = SubscriptionKey(route: route, application: application(subscription.applicationID))
-                if let existing = patched[key], existing.state == .active, existing.id != subscription.id { continue }
-                patched[key] = SubscriptionEntry(id: subscription.id, state: subscription.state, limiter: limiter)
+                place(subscription, limiter: needsLimiter(subscription) ? limiters.limiter(for: subscription.id) : nil, in: &patched)
             }
             subscriptions = patched
         } else {
-            let plans = Dictionary(uniqueKeysWithValues: config.plans.map { ($0.id, $0) })
-            let routeIndex = Dictionary(uniqueKeysWithValues: routes.map { ($0.route.versionID, $0.index) })
-            let now = NIODeadline.now().uptimeNanoseconds
-            let unix = Int64(Date().timeIntervalSince1970)
-            let active = config.subscriptions.filter { $0.state == .active && plans[$0.planID] != nil }.map(\.id)
-            let limiterTable = limiters.limiters(for: active)
+            let limiterTable = limiters.limiters(for: config.subscriptions.filter(needsLimiter).map(\.id))
             var built: [SubscriptionKey: SubscriptionEntry] = [:]
             built.reserveCapacity(config.subscriptions.count)
-            for subscription in config.subscriptions {
-                guard let route = routeIndex[subscription.versionID] else { continue }
-                var limiter: SubscriptionLimiter?
-                if subscription.state == .active, let plan = plans[subscription.planID], let found = limiterTable[subscription.id] {
-                    found.configure(plan, now: now, unixSeconds: unix)
-                    limiter = found
-                }
-                let key = SubscriptionKey(route: route, application: application(subscription.applicationID))
-                // An active subscription wins over a pending or suspended one of the same pair.
-                if let existing = built[key], existing.state == .active { continue }
-                built[key] = SubscriptionEntry(id: subscription.id, state: subscription.state, limiter: limiter)
-            }
+            for subscription in config.subscriptions { place(subscription, limiter: limiterTable[subscription.id], in: &built) }
             subscriptions = built
         }
         return RuntimeConfig(

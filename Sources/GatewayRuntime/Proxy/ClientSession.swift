@@ -947,7 +947,6 @@ final class ClientSession: ByteStreamDelegate {
             return
         }
         phase = .idle
-        waitingSince = lastExchangeEnd
         pauseClientReads(false)
         processInbound()
     }
@@ -1006,7 +1005,6 @@ final class ClientSession: ByteStreamDelegate {
         if !exchange.requestFramer.isComplete && !closeAfterResponse {
             discardFramer = exchange.requestFramer
             phase = .discardingBody
-            waitingSince = lastExchangeEnd
             flushClientIfNeeded()
             processInbound()
             return
@@ -1027,13 +1025,11 @@ final class ClientSession: ByteStreamDelegate {
     }
 
     /// Completes the exchange's record in place (a copy would retain and release each of its
-    /// strings) and hands it to this loop's log shard.
-    /// When the last exchange ended (the client timeout counts from there).
-    private var lastExchangeEnd: UInt64 = 0
-
+    /// strings) and hands it to this loop's log shard. The client timeout counts from here: the
+    /// connection now waits for its next head (the timer looks only while nothing is in progress).
     private func finishRecord(_ exchange: Exchange, status: Int, errorKind: String?) {
         let end = NIODeadline.now().uptimeNanoseconds
-        lastExchangeEnd = end
+        waitingSince = end
         let totalMs = Double(end &- exchange.start) / 1_000_000
         exchange.record.status = status
         exchange.record.attempts = exchange.attempts
