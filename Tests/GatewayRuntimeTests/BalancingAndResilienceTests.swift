@@ -67,8 +67,9 @@ import Testing
             #expect(names.filter { $0 == "u0" }.count == 5)
         }
         try await GatewayHarness.run(upstreams: 2, routing: { var r = $0; r.loadBalancing = .leastConnections; return r }, plan: .init(name: "Unlimited")) { h in
-            // A slow request keeps u? busy; the next requests go to the other target.
-            let slow = Task.detached { try h.call("/orders/v1/slow?delay_ms=800") }
+            // A slow request keeps u? busy; the next requests go to the other target. (2 s: with 800 ms,
+            // five calls under the full suite's parallel load once outlasted it.)
+            let slow = Task.detached { try h.call("/orders/v1/slow?delay_ms=2000") }
             try await Task.sleep(for: .milliseconds(200))
             let busy = h.upstreams.first { $0.count == 1 }!.name
             for _ in 0..<5 { #expect(try h.call("/orders/v1/fast").json["upstream"] as? String != busy) }
