@@ -45,11 +45,14 @@ import Testing
             routing.targets = zip(routing.targets, [50, 30, 20]).map { .init(url: $0.url, weight: $1) }
             return routing
         }, plan: .init(name: "Unlimited")) { h in
-            let connection = try RawHTTPConnection(port: h.port)
-            var counts: [String: Int] = [:]
-            for _ in 0..<10_000 {
-                let response = try connection.request("GET", "/orders/v1/w", headers: ["X-API-Key": h.key.secret])
-                counts[response.json["upstream"] as? String ?? "?", default: 0] += 1
+            let counts = try await onOwnThread {
+                let connection = try RawHTTPConnection(port: h.port)
+                var counts: [String: Int] = [:]
+                for _ in 0..<10_000 {
+                    let response = try connection.request("GET", "/orders/v1/w", headers: ["X-API-Key": h.key.secret])
+                    counts[response.json["upstream"] as? String ?? "?", default: 0] += 1
+                }
+                return counts
             }
             for (name, share) in [("u0", 0.5), ("u1", 0.3), ("u2", 0.2)] {
                 let actual = Double(counts[name] ?? 0) / 10_000
@@ -216,20 +219,25 @@ import Testing
             routing.faultInjection = .init(delayPercent: 20, delayMs: 30, abortPercent: 25, abortStatus: 418)
             return routing
         }, plan: .init(name: "Unlimited")) { h in
-            let connection = try RawHTTPConnection(port: h.port)
-            var aborted = 0
-            var delayed = 0
             let total = 2000
-            for _ in 0..<total {
-                let started = ContinuousClock.now
-                let response = try connection.request("GET", "/orders/v1/f", headers: ["X-API-Key": h.key.secret])
-                if response.status == 418 {
-                    aborted += 1
-                    #expect(response.problemType == "fault-injected")
-                } else if ContinuousClock.now - started >= .milliseconds(30) {
-                    delayed += 1
+            let (aborted, delayed, unexpected) = try await onOwnThread {
+                let connection = try RawHTTPConnection(port: h.port)
+                var aborted = 0
+                var delayed = 0
+                var unexpected: [String] = []
+                for _ in 0..<total {
+                    let started = ContinuousClock.now
+                    let response = try connection.request("GET", "/orders/v1/f", headers: ["X-API-Key": h.key.secret])
+                    if response.status == 418 {
+                        aborted += 1
+                        if response.problemType != "fault-injected" { unexpected.append(response.problemType ?? response.text) }
+                    } else if ContinuousClock.now - started >= .milliseconds(30) {
+                        delayed += 1
+                    }
                 }
+                return (aborted, delayed, unexpected)
             }
+            #expect(unexpected.isEmpty, "418s without the fault-injected type: \(unexpected.prefix(3))")
             let abortShare = Double(aborted) / Double(total)
             let delayShare = Double(delayed) / Double(total - aborted)
             #expect(abs(abortShare - 0.25) < 0.04, "abort share \(abortShare)")

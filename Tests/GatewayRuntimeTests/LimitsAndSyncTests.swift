@@ -15,10 +15,13 @@ import TestSupport
             let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        let connection = try RawHTTPConnection(port: port)
-                        var statuses: [Int] = []
-                        for _ in 0..<25 { statuses.append(try connection.request("GET", "/orders/v1/r", headers: ["X-API-Key": key]).status) }
-                        return statuses
+                        // Eight threads, so all eight clients are truly concurrent (the pool has two).
+                        try await onOwnThread {
+                            let connection = try RawHTTPConnection(port: port)
+                            var statuses: [Int] = []
+                            for _ in 0..<25 { statuses.append(try connection.request("GET", "/orders/v1/r", headers: ["X-API-Key": key]).status) }
+                            return statuses
+                        }
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0 += $1 }
@@ -73,15 +76,19 @@ import TestSupport
 
     @Test func publishRevokeAndRetireReachTheGatewayWithinASecond() async throws {
         try await GatewayHarness.run { h in
+            // Propagation counts from the moment the portal has committed the change (its call returned), so the
+            // portal's own time under the suite's parallel load (two deprecate/retire transactions took 1.7 s once in
+            // CI) is reported but not charged to the gateway.
             func timed(_ what: String, _ change: () async throws -> Void, until condition: @escaping @Sendable () throws -> Bool) async throws -> Duration {
-                let started = ContinuousClock.now
+                let changeStarted = ContinuousClock.now
                 try await change()
+                let committed = ContinuousClock.now
                 while !(try condition()) {
-                    #expect(ContinuousClock.now - started < .seconds(1), "\(what) took too long")
-                    if ContinuousClock.now - started > .seconds(3) { break }
+                    #expect(ContinuousClock.now - committed < .seconds(1), "\(what) took too long (the portal call took \(committed - changeStarted))")
+                    if ContinuousClock.now - committed > .seconds(3) { break }
                     try await Task.sleep(for: .milliseconds(5))
                 }
-                return ContinuousClock.now - started
+                return ContinuousClock.now - committed
             }
             var version = try await h.publishing.createVersion(
                 h.admin, apiID: h.api.id, .init(version: "v2", basePath: "/orders/v2", routing: RoutingConfig(targets: [.init(url: h.upstreams[0].url)])))
@@ -93,10 +100,10 @@ import TestSupport
             let revoke = try await timed("key revoke", { _ = try await h.applications.revokeKey(h.admin, keyID: h.key.key.id) }) {
                 (try? h.call().status) == 401
             }
-            let retire = try await timed("retire", {
-                _ = try await h.publishing.deprecate(h.admin, versionID: h.version.id, sunsetAt: Date().addingTimeInterval(3600), successorVersionID: nil)
-                _ = try await h.publishing.retire(h.admin, versionID: h.version.id)
-            }) { (try? h.call().status) == 410 }
+            _ = try await h.publishing.deprecate(h.admin, versionID: h.version.id, sunsetAt: Date().addingTimeInterval(3600), successorVersionID: nil)
+            let retire = try await timed("retire", { _ = try await h.publishing.retire(h.admin, versionID: h.version.id) }) {
+                (try? h.call().status) == 410
+            }
             for duration in [publish, revoke, retire] { #expect(duration < .seconds(1)) }
         }
     }
@@ -178,13 +185,16 @@ import TestSupport
             h.extraSettings["portico.database.url"] = .init(
                 .string("postgres://\(TestDatabase.shared.user)@127.0.0.1:\(cutter.port)/\(h.databaseName)"), isSecret: true)
             try await h.startGateway()
-            let connection = try RawHTTPConnection(port: h.port)
-            var failures = 0
-            for index in 0..<300 {
-                if index == 100 { cutter.cut() }
-                if index == 200 { cutter.restore() }
-                let response = try connection.request("GET", "/orders/v1/load/\(index)", headers: ["X-API-Key": h.key.secret])
-                if response.status != 200 { failures += 1 }
+            let failures = try await onOwnThread {
+                let connection = try RawHTTPConnection(port: h.port)
+                var failures = 0
+                for index in 0..<300 {
+                    if index == 100 { cutter.cut() }
+                    if index == 200 { cutter.restore() }
+                    let response = try connection.request("GET", "/orders/v1/load/\(index)", headers: ["X-API-Key": h.key.secret])
+                    if response.status != 200 { failures += 1 }
+                }
+                return failures
             }
             #expect(failures == 0)
             try await h.waitUntil("all records in the database", timeout: .seconds(15)) {
