@@ -1,11 +1,15 @@
 # Portico: `make run` starts the whole platform, `make test` runs every test.
-.PHONY: run test build release bench-portal bench-gateway clean-data
+.PHONY: run test test-release build release bench-portal bench-gateway clean-data
 
 run:
 	@scripts/run.sh
 
 test:
 	@scripts/test.sh
+
+# The gateway's tests on a release build with its release-only compiler flags (see Package.swift).
+test-release:
+	@RELEASE_TESTS=1 scripts/test.sh
 
 build:
 	swift build

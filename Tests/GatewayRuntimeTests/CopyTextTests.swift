@@ -45,8 +45,8 @@ import Testing
             var record = CallRecord(
                 timestamp: 86_400 * 3 - 30 + Double(index * 10), requestID: "r\(index)", method: ByteBuffer(string: "GET"), path: ByteBuffer(string: "/x"),
                 status: index < 7 ? 200 : 503, attempts: 1, bytesIn: 0, bytesOut: 100, totalMs: 4)
-            record.tenantID = "t"
-            record.apiID = "a"
+            record.tenantID = UUID(uuidString: "10000000-0000-0000-0000-00000000000a")
+            record.apiID = UUID(uuidString: "20000000-0000-0000-0000-00000000000b")
             batch.append(record, gatewayID: "gw")
         }
         #expect(batch.rows == 10)
@@ -55,6 +55,8 @@ import Testing
         // Day 2's last minute: three 200s; day 3's first minute: four 200s and two 503s; its second: one 503.
         #expect(rollups.requests.sorted() == [1, 2, 3, 4])
         #expect(rollups.applications.allSatisfy { $0 == CallRollups.noApplication })
+        #expect(rollups.tenants.allSatisfy { $0.uuidString == "10000000-0000-0000-0000-00000000000A" })
+        #expect(String(buffer: batch.text).hasPrefix("1970-01-03 23:59:30.000000+00\tr0\t10000000-0000-0000-0000-00000000000a\t20000000-0000-0000-0000-00000000000b\t\\N\t"))
 
         var merged = batch
         merged.merge(batch)
@@ -81,14 +83,15 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let spool = SpoolDirectory(path: directory, gatewayID: "gw")
-        let line = #"{"timestamp":60,"requestID":"old","tenantID":"t","apiID":"a","method":"GET","path":"/old","status":200,"attempts":1,"bytesIn":0,"bytesOut":5,"totalMs":2,"userAgent":"ua"}"#
+        let line = #"{"timestamp":60,"requestID":"old","tenantID":"10000000-0000-0000-0000-00000000000a","apiID":"20000000-0000-0000-0000-00000000000b","method":"GET","path":"/old","status":200,"attempts":1,"bytesIn":0,"bytesOut":5,"totalMs":2,"userAgent":"ua"}"#
         try Data((line + "\n" + line + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/00000000000000000001-00000000.jsonl"))
         try Data("not json\n".utf8).write(to: URL(fileURLWithPath: directory + "/00000000000000000002-00000000.batch"))
         let files = spool.files()
         #expect(files.count == 2)
         let batches = try spool.read(files[0])
         #expect(batches.map(\.rows) == [2])
-        #expect(String(buffer: batches[0].text).contains("\told\t"))
+        #expect(String(buffer: batches[0].text).contains("\told\t10000000-0000-0000-0000-00000000000a\t20000000-0000-0000-0000-00000000000b\t"))
+        #expect(batches[0].rollups.columns.requests == [2])
         #expect(throws: SpoolDirectory.Unreadable.self) { try spool.read(files[1]) }
         spool.setAside(files[1])
         #expect(spool.files() == [files[0]])

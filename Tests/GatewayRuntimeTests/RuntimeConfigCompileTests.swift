@@ -68,8 +68,9 @@ import Testing
             Dictionary(uniqueKeysWithValues: config.keys.map { ("\($0.key)", "\($0.value.applicationID) \($0.value.status) \($0.value.forgottenAt ?? 0)") })
         }
         func subscriptionView(_ config: RuntimeConfig) -> [String: String] {
-            Dictionary(uniqueKeysWithValues: config.subscriptions.map { entry in
-                ("\(entry.key.route) \(config.applicationNames[Int(entry.key.application)])", "\(entry.value.id) \(entry.value.state) \(entry.value.limiter != nil)")
+            let applicationIDs = Dictionary(uniqueKeysWithValues: config.applications.map { ($0.value, $0.key) })
+            return Dictionary(uniqueKeysWithValues: config.subscriptions.map { entry in
+                ("\(entry.key.route) \(applicationIDs[entry.key.application]!)", "\(entry.value.id) \(entry.value.state) \(entry.value.limiter != nil)")
             })
         }
         #expect(keyView(patched) == keyView(scratch))

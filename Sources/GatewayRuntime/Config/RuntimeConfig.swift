@@ -16,7 +16,7 @@ extension KeyHash {
 
 struct KeyEntry: Sendable {
     var application: Int32
-    var applicationID: String
+    var applicationID: UUID
     var tenantID: UUID
     var prefix: String
     var status: KeyStatus
@@ -51,13 +51,10 @@ final class RuntimeConfig: Sendable {
     /// Application ids → the small numbers keys and subscriptions are joined by. Only grows, so
     /// sections reused from an older compile keep meaning the same applications.
     let applications: [UUID: Int32]
-    /// The lower-case text of each application id, by number (for call records).
-    let applicationNames: [String]
 
     init(
         revision: Int64, generatedAt: Date, routes: [CompiledRoute], table: RouteTable? = nil, keys: [KeyDigest: KeyEntry],
-        subscriptions: [SubscriptionKey: SubscriptionEntry], source: GatewayConfig? = nil, applications: [UUID: Int32] = [:],
-        applicationNames: [String] = []
+        subscriptions: [SubscriptionKey: SubscriptionEntry], source: GatewayConfig? = nil, applications: [UUID: Int32] = [:]
     ) {
         self.revision = revision
         self.generatedAt = generatedAt
@@ -67,7 +64,6 @@ final class RuntimeConfig: Sendable {
         self.subscriptions = subscriptions
         self.source = source
         self.applications = applications
-        self.applicationNames = applicationNames
     }
 
     static let empty = RuntimeConfig(revision: 0, generatedAt: Date(timeIntervalSince1970: 0), routes: [], keys: [:], subscriptions: [:])
@@ -102,19 +98,17 @@ final class RuntimeConfig: Sendable {
         }
 
         var applications = previous?.applications ?? [:]
-        var applicationNames = previous?.applicationNames ?? []
         func application(_ id: UUID) -> Int32 {
             if let index = applications[id] { return index }
-            let index = Int32(applicationNames.count)
+            let index = Int32(applications.count)
             applications[id] = index
-            applicationNames.append(id.uuidString.lowercased())
             return index
         }
 
         func keyEntry(_ key: GatewayConfig.Key) -> KeyEntry {
             let index = application(key.applicationID)
             return KeyEntry(
-                application: index, applicationID: applicationNames[Int(index)], tenantID: key.tenantID, prefix: key.prefix, status: key.status,
+                application: index, applicationID: key.applicationID, tenantID: key.tenantID, prefix: key.prefix, status: key.status,
                 expiresAt: key.expiresAt.map { Int64($0.timeIntervalSince1970) },
                 forgottenAt: key.revokedAt.map { Int64($0.timeIntervalSince1970) + Int64(GatewayConfigLoader.revokedKeyDays) * 86_400 })
         }
@@ -188,6 +182,6 @@ final class RuntimeConfig: Sendable {
         }
         return RuntimeConfig(
             revision: config.revision, generatedAt: config.generatedAt, routes: routes, table: table, keys: keys, subscriptions: subscriptions,
-            source: config, applications: applications, applicationNames: applicationNames)
+            source: config, applications: applications)
     }
 }

@@ -182,8 +182,8 @@ struct CallLogWriter: Service {
                         try await connection.query(
                             """
                             SELECT portico_add_call_rollups(
-                                \(rollups.buckets)::timestamptz[], \(rollups.tenants)::text[]::uuid[], \(rollups.apis)::text[]::uuid[],
-                                \(rollups.applications)::text[]::uuid[], \(rollups.statuses)::int8[]::smallint[], \(rollups.requests)::int8[],
+                                \(rollups.buckets)::timestamptz[], \(rollups.tenants)::uuid[], \(rollups.apis)::uuid[],
+                                \(rollups.applications)::uuid[], \(rollups.statuses)::int8[]::smallint[], \(rollups.requests)::int8[],
                                 \(rollups.totals)::float8[], \(rollups.bytes)::int8[], \(rollups.histograms)::text[])
                             """, logger: logger)
                     }

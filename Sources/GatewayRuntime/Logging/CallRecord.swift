@@ -10,10 +10,12 @@ import Foundation
 struct CallRecord {
     var timestamp: Double  // unix seconds
     var requestID: RequestID
-    var tenantID: String?
-    var apiID: String?
-    var versionID: String?
-    var applicationID: String?
+    // Ids as values, not text: a `String` of a UUID is a heap object, and copying four of them into
+    // every record (and three into its rollup key) cost a retain and a release each per request.
+    var tenantID: UUID?
+    var apiID: UUID?
+    var versionID: UUID?
+    var applicationID: UUID?
     var subscriptionID: UUID?
     var keyPrefix: String?
     var method: ByteBuffer

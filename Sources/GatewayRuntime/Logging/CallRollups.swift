@@ -7,13 +7,15 @@ import NIOCore
 struct CallRollups: Codable {
     /// Upper bounds (ms) of the latency histogram; must equal `portico_latency_bounds()` in SQL.
     static let bounds: [Double] = [1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000]
-    static let noApplication = "00000000-0000-0000-0000-000000000000"
+    /// Calls refused before their application was known.
+    static let noApplication = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
+    /// Spool files of earlier versions hold the ids as lower-case text; `UUID` decodes either case.
     struct Key: Hashable, Codable {
         var minute: Int64
-        var tenant: String
-        var api: String
-        var application: String
+        var tenant: UUID
+        var api: UUID
+        var application: UUID
         var status: Int
     }
 
@@ -86,8 +88,8 @@ struct CallRollups: Codable {
     }
 
     /// Columns for `unnest(...)`.
-    var columns: (buckets: [Date], tenants: [String], apis: [String], applications: [String], statuses: [Int], requests: [Int64], totals: [Double], bytes: [Int64], histograms: [String]) {
-        var result: ([Date], [String], [String], [String], [Int], [Int64], [Double], [Int64], [String]) = ([], [], [], [], [], [], [], [], [])
+    var columns: (buckets: [Date], tenants: [UUID], apis: [UUID], applications: [UUID], statuses: [Int], requests: [Int64], totals: [Double], bytes: [Int64], histograms: [String]) {
+        var result: ([Date], [UUID], [UUID], [UUID], [Int], [Int64], [Double], [Int64], [String]) = ([], [], [], [], [], [], [], [], [])
         for row in rows {
             let (key, value) = (row.key, row.value)
             result.0.append(Date(timeIntervalSince1970: TimeInterval(key.minute * 60)))

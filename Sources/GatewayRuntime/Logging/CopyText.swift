@@ -19,25 +19,20 @@ enum CopyText {
         let method = RequestText(r.method, maxCharacters: 64)
         let path = RequestText(r.path, maxCharacters: 2048)
         let userAgent = r.userAgent.map { RequestText($0, maxCharacters: 512) }
-        // Every text may double when escaped; numbers, the timestamp, the UUID and tabs fit in the rest.
+        // Every text may double when escaped; the five UUIDs (180 bytes), numbers, the timestamp and
+        // tabs fit in the rest.
         let textBytes =
-            r.requestID.utf8Count + (r.tenantID?.utf8.count ?? 0) + (r.apiID?.utf8.count ?? 0) + (r.versionID?.utf8.count ?? 0)
-            + (r.applicationID?.utf8.count ?? 0) + (r.keyPrefix?.utf8.count ?? 0) + method.byteCount + path.byteCount
+            r.requestID.utf8Count + (r.keyPrefix?.utf8.count ?? 0) + method.byteCount + path.byteCount
             + (r.upstreamTarget?.utf8.count ?? 0) + (r.clientIP?.utf8.count ?? 0) + (userAgent?.byteCount ?? 0) + (r.errorKind?.utf8.count ?? 0)
             + gatewayID.utf8.count
-        buffer.writeRaw(maximumBytes: 512 + 2 * textBytes) { row in
+        buffer.writeRaw(maximumBytes: 640 + 2 * textBytes) { row in
             row.timestamp(r.timestamp)
             row.field(r.requestID)
             row.field(r.tenantID)
             row.field(r.apiID)
             row.field(r.versionID)
             row.field(r.applicationID)
-            if let subscription = r.subscriptionID {
-                row.tab()
-                row.uuid(subscription)
-            } else {
-                row.null()
-            }
+            row.field(r.subscriptionID)
             row.field(r.keyPrefix)
             row.field(method)
             row.field(path)
@@ -104,6 +99,12 @@ extension RawByteWriter {
         guard let value else { return null() }
         tab()
         text(value)
+    }
+
+    mutating func field(_ value: UUID?) {
+        guard let value else { return null() }
+        tab()
+        uuid(value)  // hex digits and dashes: nothing to escape
     }
 
     mutating func field(_ value: RequestID) {

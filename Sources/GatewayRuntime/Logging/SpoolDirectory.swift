@@ -150,7 +150,9 @@ private struct SpooledCallRecord: Decodable {
 
     var callRecord: CallRecord {
         CallRecord(
-            timestamp: timestamp, requestID: .text(requestID), tenantID: tenantID, apiID: apiID, versionID: versionID, applicationID: applicationID,
+            timestamp: timestamp, requestID: .text(requestID), tenantID: tenantID.flatMap(UUID.init(uuidString:)),
+            apiID: apiID.flatMap(UUID.init(uuidString:)), versionID: versionID.flatMap(UUID.init(uuidString:)),
+            applicationID: applicationID.flatMap(UUID.init(uuidString:)),
             subscriptionID: subscriptionID, keyPrefix: keyPrefix, method: ByteBuffer(string: method), path: ByteBuffer(string: path), status: status,
             upstreamTarget: upstreamTarget, attempts: attempts, bytesIn: bytesIn, bytesOut: bytesOut, totalMs: totalMs, upstreamMs: upstreamMs,
             clientIP: clientIP, userAgent: userAgent.map { ByteBuffer(string: $0) }, errorKind: errorKind)

@@ -321,9 +321,9 @@ final class ClientSession: ByteStreamDelegate {
         // Counted once it is known to be served here (a handed-over request counts where it goes).
         shared.retryBudget.recordRequest(now: now)
         exchange.route = route
-        exchange.record.tenantID = route.tenantIDString
-        exchange.record.apiID = route.apiIDString
-        exchange.record.versionID = route.versionIDString
+        exchange.record.tenantID = route.route.tenantID
+        exchange.record.apiID = route.route.apiID
+        exchange.record.versionID = route.route.versionID
         if let cors = route.cors {
             // Before anything can refuse the call, so a page can read every answer. A preflight is
             // answered here, without a key (browsers send none with it).

@@ -27,10 +27,6 @@ final class CompiledRoute: Sendable {
     let cors: CompiledCors?
     /// "Deprecation: …\r\nSunset: …\r\nLink: …\r\n" for deprecated versions, else empty.
     let lifecycleHeaders: [UInt8]
-    /// Lower-case ids for call records.
-    let versionIDString: String
-    let apiIDString: String
-    let tenantIDString: String
 
     /// `parsed` caches URL parsing across the routes of one compile (many routes share targets).
     init(index: Int32, route: GatewayConfig.Route, targets registry: TargetRegistry, urls parsed: inout [String: UpstreamURL?]) {
@@ -69,9 +65,6 @@ final class CompiledRoute: Sendable {
             if let successor = route.successorBasePath { headers += "Link: <\(successor)>; rel=\"successor-version\"\r\n" }
         }
         lifecycleHeaders = Array(headers.utf8)
-        versionIDString = route.versionID.uuidString.lowercased()
-        apiIDString = route.apiID.uuidString.lowercased()
-        tenantIDString = route.tenantID.uuidString.lowercased()
     }
 }
 
