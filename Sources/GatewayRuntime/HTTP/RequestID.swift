@@ -59,15 +59,10 @@ enum Traceparent {
 }
 
 extension RawByteWriter {
-    /// The 16 hex digits of `word`.
+    /// The 16 hex digits of `word`, lowest nibble first.
     @inline(__always)
     mutating func hex(_ word: UInt64) {
-        let digits: StaticString = "0123456789abcdef"
-        var value = word
-        for _ in 0..<16 {
-            byte(digits.utf8Start[Int(value & 0xF)])
-            value >>= 4
-        }
+        hexLowNibbleFirst(word)
     }
 
     mutating func requestID(_ id: RequestID) {
