@@ -518,7 +518,7 @@ final class ClientSession: ByteStreamDelegate {
         // A chunked body is only forwarded once its first chunk size parsed, so a malformed body never reaches the upstream.
         if exchange.head.chunked && !exchange.requestFramer.sawFirstChunkSize && !exchange.requestFramer.isComplete { return }
         var buffer = makeUpstreamHead(
-            exchange.head, exchange, route: route, targetIndex: targetIndex, target: connection.target, bodyBytes: exchange.pendingBody.readableBytes,
+            &exchange.head, exchange, route: route, targetIndex: targetIndex, target: connection.target, bodyBytes: exchange.pendingBody.readableBytes,
             allocator: Self.allocator)
         if exchange.pendingBody.readableBytes > 0 {
             if exchange.retainedBody == nil && exchange.canRetainBody { exchange.retainedBody = exchange.pendingBody }
@@ -534,9 +534,11 @@ final class ClientSession: ByteStreamDelegate {
     }
 
     /// The rebuilt request head, in a buffer with room for `bodyBytes` more.
-    /// `head` is the exchange's, borrowed in place (a copy would retain and release its references).
+    /// `head` is the exchange's and is only read. It is `inout` because that is what makes Swift use
+    /// it in place: passed `borrowing` from a class property, it was copied (a retain and release of
+    /// its buffer and header list, through the type's value witnesses).
     private func makeUpstreamHead(
-        _ head: borrowing RequestHead, _ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, bodyBytes: Int, allocator: ByteBufferAllocator
+        _ head: inout RequestHead, _ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, bodyBytes: Int, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         let prefix = route.targetPathPrefixes[targetIndex]
         // The client's head at most twice (its host and forwarded-for reappear), plus what the gateway adds.
@@ -834,9 +836,10 @@ final class ClientSession: ByteStreamDelegate {
     }
 
     private func scheduleReadTimer(at deadline: UInt64) {
-        if let readTimer {
+        if readTimer != nil {
+            // The usual case: a firing is already due no later (no reference taken to find that out).
             if readTimerFiresAt <= deadline { return }
-            readTimer.cancel()
+            readTimer?.cancel()
         }
         readTimerFiresAt = deadline
         readTimer = stream.schedule(at: deadline) { [self] in

@@ -55,7 +55,7 @@ final class NIOClientChannelHandler: ChannelInboundHandler, ClientStream, NIOCha
     // MARK: ClientStream (the byte-stream part comes from NIOChannelStream)
 
     func schedule(at deadline: UInt64, _ task: @escaping () -> Void) -> any ScheduledTask {
-        context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline), task)
+        NIOScheduledTask(context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline), task))
     }
 
     var reachesTLSUpstreams: Bool { true }
