@@ -135,11 +135,14 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 PROXY_WORKER=$(pgrep -P "$(cat "$WORK/proxy.pid")" | head -1)
 UPSTREAM_WORKER=$(pgrep -P "$(cat "$WORK/upstream.pid")" | head -1)
 
-# The upstream nginx does the same work for every proxied request whichever proxy is measured, so
-# its CPU time per request is a yardstick for the VM's speed at that moment: the proxy's CPU per
-# request divided by the upstream's ("upstream units") stays put while both move with the VM's drift
-# (second by second, the upstream's cost moved 5.7-10.3 µs and Portico's 12.6-23.2 µs, their ratio
-# only 2.12-2.25).
+# The upstream nginx does nearly the same work for every proxied request whichever proxy is
+# measured, so its CPU time per request is a yardstick for the VM's speed at that moment: the
+# proxy's CPU per request divided by the upstream's ("upstream units") stays put while both move
+# with the VM's drift (second by second, the upstream's cost moved 5.7-10.3 µs and Portico's
+# 12.6-23.2 µs, their ratio only 2.12-2.25). Not exactly the same work: Portico's requests carry
+# more headers (X-Forwarded-*, Forwarded, X-Request-Id, traceparent), which favours Portico's figure
+# a little, and the upstream's cost also depends on how the proxy batches its writes. A guide from
+# run to run; --ab (both builds loaded at once) is the instrument for small differences.
 measure() {  # label url [header]: wrk's result plus the proxy's and the upstream's CPU time per request
     local label=$1 url=$2; shift 2
     local line pid before after upstream_before upstream_after requests

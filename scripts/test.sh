@@ -6,10 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-ensure_packages postgresql-15 chromium chromium-driver openssl python3-venv
+if [ "${RELEASE_TESTS:-0}" = 1 ]; then ensure_packages postgresql-15 openssl; else ensure_packages postgresql-15 chromium chromium-driver openssl python3-venv; fi
 
 # Python for the browser tests (Selenium), pinned, in a virtualenv that is reused when it is current.
-if [ ! -x .venv/bin/python ] || ! cmp -s Tests/Browser/requirements.txt .venv/requirements.txt; then
+if [ "${RELEASE_TESTS:-0}" != 1 ] && { [ ! -x .venv/bin/python ] || ! cmp -s Tests/Browser/requirements.txt .venv/requirements.txt; }; then
     log "Preparing the Python virtualenv for the browser tests"
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check -r Tests/Browser/requirements.txt

@@ -97,6 +97,28 @@ import Testing
         #expect(spool.files() == [files[0]])
     }
 
+    @Test func batchFilesOfThePreviousVersionWithTextIdsInTheirRollupsAreReplayed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let spool = SpoolDirectory(path: directory, gatewayID: "gw")
+        // As session 10's gateway wrote them: rollup ids as lower-case text.
+        let histogram = (0...CallRollups.bounds.count).map { $0 == 2 ? "1" : "0" }.joined(separator: ",")
+        let header = #"{"id":"5B0E7C8A-1F1E-4F63-9C55-2D7B0A1C9E01","rows":1,"days":[0],"rollups":{"rows":[{"key":{"minute":1,"tenant":"10000000-0000-0000-0000-00000000000a","api":"20000000-0000-0000-0000-00000000000b","application":"00000000-0000-0000-0000-000000000000","status":200},"value":{"requests":1,"totalMs":2.5,"bytesOut":5,"histogram":["#
+            + histogram + "]}}]}}"
+        let row = "1970-01-01 00:01:00.000000+00\tr\t10000000-0000-0000-0000-00000000000a\n"
+        try Data((header + "\n" + row).utf8).write(to: URL(fileURLWithPath: directory + "/00000000000000000003-00000000.batch"))
+        let batches = try spool.read(spool.files()[0])
+        #expect(batches.count == 1)
+        #expect(batches[0].id == UUID(uuidString: "5b0e7c8a-1f1e-4f63-9c55-2d7b0a1c9e01"))
+        #expect(String(buffer: batches[0].text) == row)
+        let rollups = batches[0].rollups.columns
+        #expect(rollups.tenants == [UUID(uuidString: "10000000-0000-0000-0000-00000000000A")!])
+        #expect(rollups.apis == [UUID(uuidString: "20000000-0000-0000-0000-00000000000B")!])
+        #expect(rollups.applications == [CallRollups.noApplication])
+        #expect(rollups.requests == [1])
+    }
+
     @Test func decimalsAndUUIDsAreWrittenWithoutStrings() {
         var buffer = ByteBuffer()
         for value: Int64 in [0, 7, 42, -5, 1_000_000, Int64.max, Int64.min] {

@@ -71,6 +71,10 @@ struct EpollListener: Service {
                 continuation.resume()
             }
         }
+        // Client sockets reach their acceptor through an unowned reference when they close, and the
+        // loops closed the last of them just above: the acceptors must live until here (release builds
+        // end a local's life at its last use, see Package.swift).
+        withExtendedLifetime(acceptors) {}
         Glibc.close(listener)
         logger.info("Gateway listener drained", metadata: ["address": "\(host):\(boundPort)"])
     }

@@ -85,7 +85,6 @@ struct RawByteWriter {
     /// one bounds check for all 36 bytes. A call-log row holds five UUIDs.
     mutating func uuid(_ uuid: UUID) {
         precondition(position + 36 <= capacity, "RawByteWriter: reserved space exceeded")
-        let pairs = HexPairs.highNibbleFirst
         var offset = position
         withUnsafeBytes(of: uuid.uuid) { raw in
             for index in 0..<16 {
@@ -93,7 +92,7 @@ struct RawByteWriter {
                     base.storeBytes(of: UInt8(ascii: "-"), toByteOffset: offset, as: UInt8.self)
                     offset += 1
                 }
-                base.storeBytes(of: pairs[Int(raw[index])], toByteOffset: offset, as: UInt16.self)
+                base.storeBytes(of: Self.hexPair(raw[index]), toByteOffset: offset, as: UInt16.self)
                 offset += 2
             }
         }
@@ -104,31 +103,23 @@ struct RawByteWriter {
     @inline(__always)
     mutating func hexLowNibbleFirst(_ word: UInt64) {
         precondition(position + 16 <= capacity, "RawByteWriter: reserved space exceeded")
-        let pairs = HexPairs.lowNibbleFirst
         var value = word
         for offset in stride(from: position, to: position + 16, by: 2) {
-            base.storeBytes(of: pairs[Int(value & 0xFF)], toByteOffset: offset, as: UInt16.self)
+            // The byte with its nibbles swapped: its low nibble's digit comes first.
+            let byte = UInt8(truncatingIfNeeded: value)
+            base.storeBytes(of: Self.hexPair(byte << 4 | byte >> 4), toByteOffset: offset, as: UInt16.self)
             value >>= 8
         }
         position += 16
     }
-}
 
-/// The two hex digits of every byte value, as the `UInt16` that stores them in order (first digit
-/// at the lower address, whatever the byte order; unaligned stores). Allocated once, never freed.
-private enum HexPairs {
-    // nonisolated(unsafe): written once by the lazy initializer, read-only afterwards.
-    nonisolated(unsafe) static let highNibbleFirst = table { digits, value in (digits[value >> 4], digits[value & 0xF]) }
-    nonisolated(unsafe) static let lowNibbleFirst = table { digits, value in (digits[value & 0xF], digits[value >> 4]) }
-
-    private static func table(_ pair: ([UInt8], Int) -> (UInt8, UInt8)) -> UnsafePointer<UInt16> {
-        let digits = Array("0123456789abcdef".utf8)
-        let table = UnsafeMutablePointer<UInt16>.allocate(capacity: 256)
-        for value in 0..<256 {
-            let (first, second) = pair(digits, value)
-            table[value] = (UInt16(first) | UInt16(second) << 8).littleEndian  // first digit at the lower address
-        }
-        return UnsafePointer(table)
+    /// The two lower-case hex digits of `byte`, as they lie in memory (stored back unaligned, in the
+    /// same order on any machine). A literal rather than a computed table: reading a global `let`
+    /// calls `swift_once` each time, and computing the digits measured slower than both.
+    @inline(__always)
+    private static func hexPair(_ byte: UInt8) -> UInt16 {
+        let pairs: StaticString = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
+        return UnsafeRawPointer(pairs.utf8Start).loadUnaligned(fromByteOffset: 2 * Int(byte), as: UInt16.self)
     }
 }
 

@@ -537,6 +537,8 @@ final class ClientSession: ByteStreamDelegate {
     /// `head` is the exchange's and is only read. It is `inout` because that is what makes Swift use
     /// it in place: passed `borrowing` from a class property, it was copied (a retain and release of
     /// its buffer and header list, through the type's value witnesses).
+    /// While it runs, nothing here may touch `exchange.head` (only `exchange`'s other properties): that
+    /// would overlap the `inout` access, a trap in debug builds and undefined in release ones.
     private func makeUpstreamHead(
         _ head: inout RequestHead, _ exchange: Exchange, route: CompiledRoute, targetIndex: Int, target: UpstreamTarget, bodyBytes: Int, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
