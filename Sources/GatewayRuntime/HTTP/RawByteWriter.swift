@@ -101,7 +101,7 @@ struct RawByteWriter {
 
     /// The 16 hex digits of `word`, lowest nibble first (the text of generated request and trace ids).
     @inline(__always)
-    mutating func hexLowNibbleFirst(_ word: UInt64) {
+    mutating func hex(_ word: UInt64) {
         precondition(position + 16 <= capacity, "RawByteWriter: reserved space exceeded")
         var value = word
         for offset in stride(from: position, to: position + 16, by: 2) {

@@ -59,12 +59,6 @@ enum Traceparent {
 }
 
 extension RawByteWriter {
-    /// The 16 hex digits of `word`, lowest nibble first.
-    @inline(__always)
-    mutating func hex(_ word: UInt64) {
-        hexLowNibbleFirst(word)
-    }
-
     mutating func requestID(_ id: RequestID) {
         switch id {
         case .text(let text): string(text)

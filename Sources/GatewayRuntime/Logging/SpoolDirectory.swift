@@ -18,7 +18,7 @@ struct SpoolDirectory: Sendable {
     }
 
     private struct Header: Codable {
-        /// Absent in files of earlier versions (those get a new id: replayed as before).
+        /// Absent in files of earlier versions: those get an id derived from the file (`batchID`).
         var id: UUID?
         var rows: Int
         var days: [Int64]

@@ -130,7 +130,7 @@ final class ClientSession: ByteStreamDelegate {
         }
         processInbound()
         // Drained: let go, so the socket can read the next request into the same storage.
-        if let buffer = inbound, buffer.readableBytes == 0 { inbound = nil }
+        if inbound?.readableBytes == 0 { inbound = nil }
     }
 
     func streamReadComplete() {
