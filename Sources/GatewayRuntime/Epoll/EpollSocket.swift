@@ -4,9 +4,13 @@ import NIOCore
 
 /// A connected TCP socket on an `EpollLoop`: a client connection of the plain listener (the
 /// `ClientStream` of its session) or an upstream connection (the `ByteStream` of an
-/// `UpstreamConnection`). Writes queue until `flush`, which writes (`write`/`writev`) at once
+/// `UpstreamConnection`). Writes queue until `flush`, which writes (`send`/`writev`) at once
 /// and waits for `EPOLLOUT` only for what the kernel did not take. Reads go to the delegate,
-/// one `read` per readiness unless the read filled the loop's buffer.
+/// one `recv` per readiness unless the read filled the loop's buffer.
+///
+/// `send` and `recv` rather than `write` and `read`, as nginx does: they go straight to the
+/// socket layer, skipping the file layer's position lock, checks and notifications (`--ab`:
+/// 0.971-0.981 of the CPU per request with `write`/`read`).
 final class EpollSocket: EpollSource, ClientStream {
     static let maxIovecs = 64
     /// Writability turns off above this many queued bytes and back on below the low mark
@@ -92,7 +96,7 @@ final class EpollSocket: EpollSource, ClientStream {
     private func readAvailable() {
         var reads = 0
         while isOpen && reading {
-            let count = Glibc.read(fd, loop.scratch.baseAddress, loop.scratch.count)
+            let count = Glibc.recv(fd, loop.scratch.baseAddress, loop.scratch.count, 0)
             if count > 0 {
                 let bytes = UnsafeRawBufferPointer(start: loop.scratch.baseAddress, count: count)
                 var buffer: ByteBuffer
@@ -155,7 +159,7 @@ final class EpollSocket: EpollSource, ClientStream {
             flush()
             return
         }
-        let written = buffer.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let written = buffer.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         if written == buffer.readableBytes { return }
         if written < 0 {
             let code = errno
@@ -211,7 +215,7 @@ final class EpollSocket: EpollSource, ClientStream {
         while flushedCount > 0 {
             let written: Int
             if flushedCount == 1 {
-                written = queue[0].withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                written = queue[0].withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             } else {
                 let count = min(flushedCount, Self.maxIovecs)
                 for index in 0..<count {
