@@ -174,6 +174,37 @@ import Testing
         }
     }
 
+    /// Calls are timed with the loop's clock, read once per wake-up (`EpollLoop.now`): a call that
+    /// waited on a slow upstream logs that wait, for the call and for its upstream, and a quick
+    /// one logs no more than it took.
+    @Test func callRecordsCarryTheTimeTheCallAndItsUpstreamTook() async throws {
+        try await GatewayHarness.run(plan: .init(name: "Unlimited")) { h in
+            let started = ContinuousClock.now
+            #expect(try h.call("/orders/v1/slow?delay_ms=250").status == 200)
+            let slowTook = ContinuousClock.now - started
+            #expect(try h.call("/orders/v1/items").status == 200)
+            try await h.waitUntil("both records in the database", timeout: .seconds(15)) {
+                try await h.database.client.query("SELECT count(*) FROM call_logs WHERE path IN ('/orders/v1/slow', '/orders/v1/items')")
+                    .collect().first!.decode(Int.self) == 2
+            }
+            let rows = try await h.database.client.query(
+                "SELECT path, total_ms::float8, upstream_ms::float8 FROM call_logs WHERE path IN ('/orders/v1/slow', '/orders/v1/items')"
+            ).collect()
+            var times: [String: (total: Double, upstream: Double)] = [:]
+            for row in rows {
+                let (path, total, upstream) = try row.decode((String, Double, Double).self)
+                times[path] = (total, upstream)
+            }
+            let slow = try #require(times["/orders/v1/slow"])
+            #expect(slow.upstream >= 250)
+            #expect(slow.total >= slow.upstream)
+            #expect(slow.total <= Double(slowTook.components.attoseconds / 1_000_000_000_000_000 + slowTook.components.seconds * 1000) + 1)
+            let quick = try #require(times["/orders/v1/items"])
+            #expect(quick.upstream < 250)
+            #expect(quick.total >= quick.upstream)
+        }
+    }
+
     /// The read timer belongs to the client connection and is re-armed lazily: after many fast
     /// requests on one keep-alive connection, a slow one still times out on time, and a response
     /// slower than the timeout in total but not between reads does not.

@@ -41,6 +41,23 @@ final class EpollLoop: @unchecked Sendable {
     /// Scatter list for `writev`.
     let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: EpollSocket.maxIovecs)
 
+    /// The clock (`NIODeadline` uptime nanoseconds) as read when `epoll_wait` last returned, and
+    /// again after the timers' turn. The request path times calls and upstream activity with it,
+    /// as nginx does with its cached time: five clock reads per request were 1 % of the loop.
+    /// A call's latency therefore counts from the wake-up that brought its bytes to the wake-up
+    /// that sent its answer, the handling of the other events of those wake-ups included.
+    private(set) var now = NIODeadline.now().uptimeNanoseconds
+    /// Unix time, read at most once per wake-up, when first asked for.
+    var wallClock: Double {
+        if wallClockStale {
+            cachedWallClock = Date().timeIntervalSince1970
+            wallClockStale = false
+        }
+        return cachedWallClock
+    }
+    private var cachedWallClock = 0.0
+    private var wallClockStale = true
+
     static let readable = EPOLLIN.rawValue
     static let writable = EPOLLOUT.rawValue
     static let failed = EPOLLERR.rawValue | EPOLLHUP.rawValue
@@ -95,10 +112,12 @@ final class EpollLoop: @unchecked Sendable {
         while !stopping {
             var timeout: Int32 = -1
             if let deadline = timers.earliestDeadline() {
-                let now = NIODeadline.now().uptimeNanoseconds
+                // `now` was read in the timers' turn just before (there are timers, so it ran).
                 timeout = deadline <= now ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
             }
             let count = epoll_wait(epfd, events, Self.maxEvents, timeout)
+            now = NIODeadline.now().uptimeNanoseconds
+            wallClockStale = true
             if count < 0 {
                 guard errno == EINTR else { fatalError("epoll_wait failed: errno \(errno)") }
                 continue
@@ -135,7 +154,8 @@ final class EpollLoop: @unchecked Sendable {
 
     private func runDueTimers() {
         guard !timers.isEmpty else { return }
-        let now = NIODeadline.now().uptimeNanoseconds
+        now = NIODeadline.now().uptimeNanoseconds
+        wallClockStale = true
         while let timer = timers.popDue(now: now) {
             if let task = timer.task {
                 timer.cancel()

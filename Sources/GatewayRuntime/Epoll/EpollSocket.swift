@@ -286,6 +286,9 @@ final class EpollSocket: EpollSource, ClientStream {
         loop.schedule(at: deadline, task)
     }
 
+    var now: UInt64 { loop.now }
+    var wallClock: Double { loop.wallClock }
+
     var reachesTLSUpstreams: Bool { false }
 
     /// Stops reading, sends what is queued, then gives the descriptor away (it stays open).

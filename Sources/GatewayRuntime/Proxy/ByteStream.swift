@@ -30,6 +30,11 @@ protocol ByteStreamDelegate: AnyObject {
 
 /// A client connection's stream, with what its session needs from the loop that runs it.
 protocol ClientStream: ByteStream {
+    /// The loop's clock (`NIODeadline` uptime nanoseconds): on an epoll loop, as read when it last
+    /// woke (`EpollLoop.now`); on a SwiftNIO loop, read now.
+    var now: UInt64 { get }
+    /// Unix time, in the same way (`EpollLoop.wallClock`).
+    var wallClock: Double { get }
     /// Runs `task` on this stream's loop at `deadline` (`NIODeadline` uptime nanoseconds).
     func schedule(at deadline: UInt64, _ task: @escaping () -> Void) -> any ScheduledTask
     /// Whether this loop can open TLS connections to upstreams; when it cannot, a request for a

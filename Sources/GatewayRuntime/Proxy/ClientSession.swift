@@ -244,7 +244,7 @@ final class ClientSession: ByteStreamDelegate {
                 if discardFramer!.isComplete {
                     discardFramer = nil
                     phase = .idle
-                    waitingSince = NIODeadline.now().uptimeNanoseconds
+                    waitingSince = stream.now
                 } else {
                     return
                 }
@@ -270,8 +270,8 @@ final class ClientSession: ByteStreamDelegate {
     /// The head moves into the exchange and is read there afterwards: a second live copy would
     /// cost a retain and release per reference it holds.
     private func startRequest(_ head: consuming RequestHead, headBytes: Int) {
-        let now = NIODeadline.now().uptimeNanoseconds
-        let wallClock = Date().timeIntervalSince1970
+        let now = stream.now
+        let wallClock = stream.wallClock
         let keepAlive = head.keepAlive
         let chunked = head.chunked
         let contentLength = head.contentLength
@@ -526,7 +526,7 @@ final class ClientSession: ByteStreamDelegate {
             exchange.pendingBody.clear()
         }
         exchange.requestSent = true
-        let now = NIODeadline.now().uptimeNanoseconds
+        let now = stream.now
         exchange.upstreamStart = now
         connection.stream.writeAndFlush(buffer)
         buffers.give(buffer)
@@ -674,7 +674,7 @@ final class ClientSession: ByteStreamDelegate {
 
     func upstreamRead(_ bytes: ByteBuffer, from connection: UpstreamConnection) {
         guard let exchange, exchange.upstream === connection else { return }
-        exchange.lastUpstreamActivity = NIODeadline.now().uptimeNanoseconds
+        exchange.lastUpstreamActivity = stream.now
         var bytes = bytes
         if exchange.responseFramer == nil {
             if exchange.responseBuffer == nil { exchange.responseBuffer = bytes } else { exchange.responseBuffer!.writeBuffer(&bytes) }
@@ -1033,7 +1033,7 @@ final class ClientSession: ByteStreamDelegate {
     /// strings) and hands it to this loop's log shard. The client timeout counts from here: the
     /// connection now waits for its next head (the timer looks only while nothing is in progress).
     private func finishRecord(_ exchange: Exchange, status: Int, errorKind: String?) {
-        let end = NIODeadline.now().uptimeNanoseconds
+        let end = stream.now
         waitingSince = end
         let totalMs = Double(end &- exchange.start) / 1_000_000
         exchange.record.status = status

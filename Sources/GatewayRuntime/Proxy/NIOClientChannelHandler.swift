@@ -1,4 +1,5 @@
 import NIOCore
+import struct Foundation.Date
 
 /// Runs a `ClientSession` on a SwiftNIO channel: the TLS listener's connections, and plain ones
 /// the epoll data plane handed over for a route with https targets. The handler is the session's
@@ -57,6 +58,9 @@ final class NIOClientChannelHandler: ChannelInboundHandler, ClientStream, NIOCha
     func schedule(at deadline: UInt64, _ task: @escaping () -> Void) -> any ScheduledTask {
         NIOScheduledTask(context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline), task))
     }
+
+    var now: UInt64 { NIODeadline.now().uptimeNanoseconds }
+    var wallClock: Double { Date().timeIntervalSince1970 }
 
     var reachesTLSUpstreams: Bool { true }
 
