@@ -115,7 +115,7 @@ final class EpollLoop: @unchecked Sendable {
                 // `now` was read in the timers' turn just before (there are timers, so it ran).
                 timeout = deadline <= now ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
             }
-            let count = epoll_wait(epfd, events, Self.maxEvents, timeout)
+            let count = cepoll_wait(epfd, events, Self.maxEvents, timeout)
             now = NIODeadline.now().uptimeNanoseconds
             wallClockStale = true
             if count < 0 {
