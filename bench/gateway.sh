@@ -12,10 +12,12 @@
 #                               (e.g. a copy of .build/release/GatewayRuntime saved before a change);
 #                               B_ENV="NAME=value ..." adds settings to B only, e.g. the same build on
 #                               SwiftNIO: B_ENV=PORTICO_GATEWAY_DATA_PLANE=nio bench/gateway.sh --ab .build/release/GatewayRuntime
-#                               are loaded at the same time, each by its own wrk, four rounds; prints
-#                               each one's CPU per request and the ratio. Changes worth a few percent
+#                               are loaded at the same time, each by its own wrk, in 6 rounds (ROUNDS=N),
+#                               each with new processes; prints each one's CPU per request, the ratio,
+#                               and the rounds' mean and standard error. Changes worth a few percent
 #                               drown in this VM's drift between runs; loaded together, both see the
-#                               same machine and the ratio repeats within 1-2 %
+#                               same machine. A process keeps a bias of up to ±2 % for its life, so
+#                               only the mean over new processes says anything about 1-2 % changes
 #   bench/gateway.sh --scale    10,000 routes and 100,000 keys: memory, throughput against the
 #                               one-route case, and the time from a committed change to it being
 #                               served under traffic (one key revoked; then a route, a key and a
@@ -163,31 +165,59 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
 if [ "$MODE" = "--ab" ]; then
     OTHER=${2:?usage: bench/gateway.sh --ab OTHER_GATEWAY_BINARY}
-    OTHER_PORT=$(free_port); OTHER_ADMIN=$(free_port)
-    PORTICO_GATEWAY_PORT=$OTHER_PORT PORTICO_GATEWAY_ADMIN_PORT=$OTHER_ADMIN PORTICO_GATEWAY_TLS_PORT=-1 PORTICO_GATEWAY_THREADS=1 \
-        PORTICO_GATEWAY_SNAPSHOT_PATH="$WORK/gw-other/snapshot.json" PORTICO_GATEWAY_SPOOL_DIR="$WORK/gw-other/spool" \
-        env ${B_ENV:-} taskset -c 0 "$OTHER" > "$WORK/gateway-other.log" 2>&1 &
-    OTHER_PID=$!
-    PIDS+=($OTHER_PID)
-    for i in $(seq 1 100); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/")" = 200 ] && break
-        [ "$i" = 100 ] && { echo "$OTHER does not answer 200 on /bench/v1/ (its log: $WORK/gateway-other.log)" >&2; tail -5 "$WORK/gateway-other.log" >&2; exit 1; }
-        sleep 0.1
-    done
-    "${LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" >/dev/null
+    # Each round starts both builds afresh, in alternating slots, and stops them afterwards. A
+    # process keeps its own bias for its whole life (where its memory landed, how its load
+    # batches): two processes of one binary measured 1.014-1.019 in one run and 0.987-0.991 in the
+    # next, each run's rounds agreeing among themselves. With new processes every round the rounds'
+    # spread shows that bias, and their mean averages it out.
+    start_gateway() {  # binary slot port admin-port [env...]: starts it and waits until it serves the route
+        local binary=$1 slot=$2 port=$3 admin=$4; shift 4
+        PORTICO_GATEWAY_PORT=$port PORTICO_GATEWAY_ADMIN_PORT=$admin PORTICO_GATEWAY_TLS_PORT=-1 PORTICO_GATEWAY_THREADS=1 \
+            PORTICO_GATEWAY_SNAPSHOT_PATH="$WORK/gw-$slot/snapshot.json" PORTICO_GATEWAY_SPOOL_DIR="$WORK/gw-$slot/spool" \
+            PORTICO_LOG_LEVEL=${GATEWAY_LOG_LEVEL:-notice} env "$@" taskset -c 0 "$binary" > "$WORK/gateway-$slot.log" 2>&1 &
+        STARTED_PID=$!
+        PIDS+=($STARTED_PID)
+        for i in $(seq 1 100); do
+            [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" "http://127.0.0.1:$port/bench/v1/")" = 200 ] && return
+            [ "$i" = 100 ] && { echo "$binary does not answer 200 on /bench/v1/ (its log: $WORK/gateway-$slot.log)" >&2; tail -5 "$WORK/gateway-$slot.log" >&2; exit 1; }
+            sleep 0.1
+        done
+    }
+    # The gateway started above is not measured here; it stays idle.
+    A_BIN="$GW_BIN/GatewayRuntime"
     half=$((CONNECTIONS / 2))
-    log "A/B: this tree (A) and $OTHER${B_ENV:+ with $B_ENV} (B) loaded together, wrk -c$half each, ${ROUNDS:-4} rounds of $DURATION"
-    for _ in $(seq 1 "${ROUNDS:-4}"); do
-        a0=$(cpu_ticks "$GW_PID"); b0=$(cpu_ticks "$OTHER_PID")
-        "${LOAD[@]}" wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" > "$WORK/ab-a" &
+    ROUNDS=${ROUNDS:-6}
+    log "A/B: this tree (A) and $OTHER${B_ENV:+ with $B_ENV} (B), new processes every round, loaded together, wrk -c$half each, $ROUNDS rounds of $DURATION"
+    : > "$WORK/ab-ratios"
+    for round in $(seq 1 "$ROUNDS"); do
+        PORT_1=$(free_port); ADMIN_1=$(free_port); PORT_2=$(free_port); ADMIN_2=$(free_port)
+        # Alternate which build starts first and takes which ports.
+        if [ $((round % 2)) = 1 ]; then
+            start_gateway "$A_BIN" a "$PORT_1" "$ADMIN_1"; A_PID=$STARTED_PID; A_PORT=$PORT_1
+            start_gateway "$OTHER" b "$PORT_2" "$ADMIN_2" ${B_ENV:-}; B_PID=$STARTED_PID; B_PORT=$PORT_2
+        else
+            start_gateway "$OTHER" b "$PORT_1" "$ADMIN_1" ${B_ENV:-}; B_PID=$STARTED_PID; B_PORT=$PORT_1
+            start_gateway "$A_BIN" a "$PORT_2" "$ADMIN_2"; A_PID=$STARTED_PID; A_PORT=$PORT_2
+        fi
+        "${LOAD[@]}" wrk -t1 -c"$half" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$A_PORT/bench/v1/" >/dev/null &
+        warm_a=$!
+        "${LOAD[@]}" wrk -t1 -c"$half" -d2s -H "X-API-Key: $KEY" "http://127.0.0.1:$B_PORT/bench/v1/" >/dev/null
+        wait $warm_a
+        a0=$(cpu_ticks "$A_PID"); b0=$(cpu_ticks "$B_PID")
+        "${LOAD[@]}" wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$A_PORT/bench/v1/" > "$WORK/ab-a" &
         load_a=$!
-        "${LOAD[@]}" wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$OTHER_PORT/bench/v1/" > "$WORK/ab-b" &
+        "${LOAD[@]}" wrk -t1 -c"$half" -d"$DURATION" -H "X-API-Key: $KEY" "http://127.0.0.1:$B_PORT/bench/v1/" > "$WORK/ab-b" &
         wait $load_a $!
-        a1=$(cpu_ticks "$GW_PID"); b1=$(cpu_ticks "$OTHER_PID")
+        a1=$(cpu_ticks "$A_PID"); b1=$(cpu_ticks "$B_PID")
+        kill "$A_PID" "$B_PID"; wait "$A_PID" "$B_PID" 2>/dev/null || true
         na=$(awk '/requests in/ {print $1}' "$WORK/ab-a"); nb=$(awk '/requests in/ {print $1}' "$WORK/ab-b")
         awk "BEGIN {a = ($a1 - $a0) * 1e6 / $(getconf CLK_TCK) / $na; b = ($b1 - $b0) * 1e6 / $(getconf CLK_TCK) / $nb
-            printf \"A %d requests %.2f µs CPU/request | B %d requests %.2f µs CPU/request | A/B %.3f\n\", $na, a, $nb, b, a / b}"
+            printf \"A %d requests %.2f µs CPU/request | B %d requests %.2f µs CPU/request | A/B %.3f\n\", $na, a, $nb, b, a / b
+            printf \"%.4f\n\", a / b >> \"$WORK/ab-ratios\"}"
     done
+    awk '{ sum += $1; sq += $1 * $1; if (NR == 1 || $1 < lo) lo = $1; if (NR == 1 || $1 > hi) hi = $1 }
+        END { mean = sum / NR; sd = sqrt((sq - NR * mean * mean) / (NR - 1))
+              printf "A/B over %d rounds: mean %.3f, range %.3f-%.3f, standard error %.3f\n", NR, mean, lo, hi, sd / sqrt(NR) }' "$WORK/ab-ratios"
 elif [ "$MODE" = "--hold" ] || [ "${HOLD:-0}" = 1 ]; then
     # For profiling: leave everything running until interrupted.
     echo "gateway http://127.0.0.1:$GATEWAY_PORT/bench/v1/ key $KEY  nginx http://127.0.0.1:$PROXY_PORT/  admin $ADMIN_PORT  pid $GW_PID"
