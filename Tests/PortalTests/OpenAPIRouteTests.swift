@@ -26,6 +26,24 @@ import Testing
         #expect(routed.count > 60)
     }
 
+    /// Found by schemathesis: requests its schemas called valid that the portal refuses. A version's
+    /// name cannot be edited, a routing needs 1-64 targets, and an optional date is a date or null
+    /// (as a type list, `["string", "null"]`, generators dropped the format and sent "").
+    @Test func requestSchemasAreNoLooserThanTheValidation() throws {
+        let components = try #require(PortalOpenAPI.document["components"] as? [String: Any])
+        let schemas = try #require(components["schemas"] as? [String: [String: Any]])
+        let update = try #require(schemas["UpdateVersionRequest"]?["properties"] as? [String: Any])
+        #expect(update["version"] == nil)
+        #expect(update["basePath"] != nil)
+        let routing = try #require(schemas["RoutingConfig"]?["properties"] as? [String: [String: Any]])
+        #expect(routing["targets"]?["minItems"] as? Int == 1)
+        #expect(routing["targets"]?["maxItems"] as? Int == 64)
+        let token = try #require(schemas["CreateTokenRequest"]?["properties"] as? [String: [String: Any]])
+        let expiresAt = try #require(token["expiresAt"]?["anyOf"] as? [[String: Any]])
+        #expect(expiresAt.first?["format"] as? String == "date-time")
+        #expect(expiresAt.last?["type"] as? String == "null")
+    }
+
     @Test func documentIsValidJSONWithUniqueOperationIds() throws {
         let json = try JSONSerialization.jsonObject(with: Data(PortalOpenAPI.documentData)) as? [String: Any]
         #expect(json?["openapi"] as? String == "3.1.0")

@@ -305,6 +305,8 @@ enum PortalOpenAPI {
 
     static var uuid: [String: Any] { ["type": "string", "format": "uuid"] }
     static var dateTime: [String: Any] { ["type": "string", "format": "date-time"] }
+    /// An expiry a client sets: a schema cannot say "after now", so the description does (a past one is a 400).
+    static var futureDateTime: [String: Any] { ["type": "string", "format": "date-time", "description": "Must be in the future; a past time is refused (400)."] }
     static var string: [String: Any] { ["type": "string"] }
     static var bool: [String: Any] { ["type": "boolean"] }
     static var integer: [String: Any] { ["type": "integer"] }
@@ -345,16 +347,16 @@ enum PortalOpenAPI {
         var schema = schema
         schema["required"] = nil
         if let properties = schema["properties"] as? [String: [String: Any]] {
-            schema["properties"] = properties.mapValues { property -> [String: Any] in
-                if let type = property["type"] as? String { var p = property; p["type"] = [type, "null"]; return p }
-                return ["anyOf": [property, ["type": "null"]]]
-            }
+            schema["properties"] = properties.mapValues(nullable)
         }
         return schema
     }
 
     static func nullable(_ schema: [String: Any]) -> [String: Any] {
         var schema = schema
+        // A format applies to strings only, and generators (schemathesis) drop it for a type list, so
+        // `["string", "null"]` with `date-time` produced "" as a valid date: keep such schemas whole.
+        if schema["format"] != nil { return ["anyOf": [schema, ["type": "null"]]] }
         if let type = schema["type"] as? String {
             schema["type"] = [type, "null"]
             if let values = schema["enum"] as? [Any] { schema["enum"] = values + [NSNull()] }
@@ -371,7 +373,7 @@ enum PortalOpenAPI {
     static var schemas: [String: Any] {
         let routing = object(
             [
-                "targets": array(ref("UpstreamTarget")),
+                "targets": ["type": "array", "items": ref("UpstreamTarget"), "minItems": 1, "maxItems": 64],
                 "loadBalancing": ["type": "string", "enum": ["round_robin", "weighted", "least_connections", "ip_hash"], "default": "round_robin"],
                 "connectTimeoutMs": ["type": "integer", "minimum": 1, "maximum": 60000, "default": 2000],
                 "readTimeoutMs": ["type": "integer", "minimum": 1, "maximum": 600000, "default": 30000],
@@ -487,7 +489,7 @@ enum PortalOpenAPI {
                 ], required: ["id", "name", "prefix", "createdAt"]),
             "PersonalTokenList": list("PersonalToken"),
             "CreatedPersonalToken": object(["token": ref("PersonalToken"), "secret": string], required: ["token", "secret"]),
-            "CreateTokenRequest": input(["name": text(100), "expiresAt": dateTime], required: ["name"]),
+            "CreateTokenRequest": input(["name": text(100), "expiresAt": futureDateTime], required: ["name"]),
             "Tenant": object(["id": uuid, "slug": string, "name": string, "createdAt": dateTime], required: ["id", "slug", "name", "createdAt"]),
             "TenantList": list("Tenant"),
             "CreateTenantRequest": input(["slug": slugSchema, "name": text(200), "admin": memberInput], required: ["name", "admin"]),
@@ -534,11 +536,12 @@ enum PortalOpenAPI {
             "Version": version,
             "VersionList": list("Version"),
             "CreateVersionRequest": input(versionInputProperties, required: ["version", "basePath", "routing"]),
-            "UpdateVersionRequest": patch(object(versionInputProperties)),
+            // A version's name never changes (the portal refuses it: publish a new version instead).
+            "UpdateVersionRequest": patch(object(versionInputProperties.filter { $0.key != "version" })),
             "OpenApiImportResult": object(
                 ["version": ref("Version"), "title": string, "documentVersion": string, "operationCount": integer],
                 required: ["version", "title", "documentVersion", "operationCount"]),
-            "DeprecateRequest": input(["sunsetAt": dateTime, "successorVersionId": uuid], required: ["sunsetAt"]),
+            "DeprecateRequest": input(["sunsetAt": futureDateTime, "successorVersionId": uuid], required: ["sunsetAt"]),
             "Plan": plan,
             "PlanList": list("Plan"),
             "PlanInput": planInput,
@@ -564,8 +567,8 @@ enum PortalOpenAPI {
             "Key": key,
             "KeyList": list("Key"),
             "IssuedKey": object(["key": ref("Key"), "secret": ["type": "string", "description": "Shown once"]], required: ["key", "secret"]),
-            "CreateKeyRequest": input(["slot": ["type": "string", "enum": ["primary", "secondary"], "default": "primary"], "expiresAt": dateTime]),
-            "RotateKeyRequest": input(["expiresAt": dateTime]),
+            "CreateKeyRequest": input(["slot": ["type": "string", "enum": ["primary", "secondary"], "default": "primary"], "expiresAt": futureDateTime]),
+            "RotateKeyRequest": input(["expiresAt": futureDateTime]),
             "Subscription": object(
                 subscriptionProperties,
                 required: [
