@@ -2,7 +2,9 @@
 # bench/gateway.sh — the gateway's hot path against nginx, side by side in one run.
 #
 #   bench/gateway.sh            one route: nginx proxy_pass vs Portico (key check, subscription
-#                               check, rate limit, call logging on), 3 alternating repeats
+#                               check, rate limit, call logging on), 3 alternating repeats; for
+#                               information also "nginx-hdr", nginx adding the forwarding headers
+#                               Portico must add (SAME_HEADERS=0 leaves it out)
 #   HOLD=1 bench/gateway.sh [--scale]   set everything up, then keep it running for profiling (the
 #                               ports and key are written to /tmp/portico-bench-hold)
 #   bench/gateway.sh --outage   PostgreSQL killed (immediate shutdown) for 8 s while wrk loads the
@@ -42,7 +44,7 @@ BUILD=${PORTICO_BUILD:-release}
 ensure_packages postgresql-15 nginx-light wrk curl jq
 
 WORK=$(mktemp -d /tmp/portico-gwbench.XXXXXX); chmod 755 "$WORK"; mkdir -p "$WORK/tmp"
-PG_PORT=$(free_port); PORTAL_PORT=$(free_port); UPSTREAM_PORT=$(free_port); PROXY_PORT=$(free_port)
+PG_PORT=$(free_port); PORTAL_PORT=$(free_port); UPSTREAM_PORT=$(free_port); PROXY_PORT=$(free_port); PROXY_HEADERS_PORT=$(free_port)
 GATEWAY_PORT=$(free_port); ADMIN_PORT=$(free_port)
 PIDS=()
 cleanup() {
@@ -76,7 +78,8 @@ PORTICO_PORTAL_PORT=$PORTAL_PORT PORTICO_SEED_DEMO=true PORTICO_DEMO_ENV_FILE="$
     "$BIN/Portal" > "$WORK/portal.log" 2>&1 &
 PIDS+=($!)
 for f in upstream proxy; do
-    sed -e "s|PREFIX|$WORK|g" -e "s|UPSTREAM_PORT|$UPSTREAM_PORT|g" -e "s|PROXY_PORT|$PROXY_PORT|g" "bench/nginx-$f.conf" > "$WORK/nginx-$f.conf"
+    sed -e "s|PREFIX|$WORK|g" -e "s|UPSTREAM_PORT|$UPSTREAM_PORT|g" -e "s|PROXY_HEADERS_PORT|$PROXY_HEADERS_PORT|g" -e "s|PROXY_PORT|$PROXY_PORT|g" \
+        "bench/nginx-$f.conf" > "$WORK/nginx-$f.conf"
     taskset -c 0 nginx -c "$WORK/nginx-$f.conf" -p "$WORK" 2>/dev/null &
     PIDS+=($!)
 done
@@ -148,7 +151,7 @@ UPSTREAM_WORKER=$(pgrep -P "$(cat "$WORK/upstream.pid")" | head -1)
 measure() {  # label url [header]: wrk's result plus the proxy's and the upstream's CPU time per request
     local label=$1 url=$2; shift 2
     local line pid before after upstream_before upstream_after requests
-    pid=$([ "$label" = nginx ] && echo "$PROXY_WORKER" || echo "$GW_PID")
+    case $label in nginx*) pid=$PROXY_WORKER ;; *) pid=$GW_PID ;; esac
     before=$(cpu_ticks "$pid"); upstream_before=$(cpu_ticks "$UPSTREAM_WORKER")
     line=$("${LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/percentiles.lua "$@" "$url" | grep '^RESULT')
     after=$(cpu_ticks "$pid"); upstream_after=$(cpu_ticks "$UPSTREAM_WORKER")
@@ -246,15 +249,16 @@ elif [ "$MODE" = "--outage" ]; then
     echo "records in call_logs for the load: $((AFTER - BEFORE)) (wrk completed $SERVED; up to $CONNECTIONS more were in flight when it stopped)"
     echo "duplicates: $((AFTER - DISTINCT)), dropped: $(metric dropped), replayed: $(metric replayed)"
 elif [ "$MODE" != "--scale" ] && [ "$MODE" != "--ab" ]; then
-    log "Measuring: $REPEATS × ($DURATION nginx, $DURATION Portico), wrk -t1 -c$CONNECTIONS"
+    log "Measuring: $REPEATS × ($DURATION each: nginx, Portico$([ "${SAME_HEADERS:-1}" = 1 ] && echo ", nginx-hdr")), wrk -t1 -c$CONNECTIONS"
     RESULTS="$WORK/results"
     for i in $(seq 1 "$REPEATS"); do
         measure "nginx" "http://127.0.0.1:$PROXY_PORT/" >> "$RESULTS"
         measure "portico" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" -H "X-API-Key: $KEY" >> "$RESULTS"
+        [ "${SAME_HEADERS:-1}" = 1 ] && measure "nginx-hdr" "http://127.0.0.1:$PROXY_HEADERS_PORT/" >> "$RESULTS"
     done
-    printf '\n%-8s %10s %9s %9s %12s %14s %10s %7s\n' proxy "req/s" "p50 ms" "p99 ms" "CPU µs/req" "upstream µs" "relative" non2xx
+    printf '\n%-10s %10s %9s %9s %12s %14s %10s %7s\n' proxy "req/s" "p50 ms" "p99 ms" "CPU µs/req" "upstream µs" "relative" non2xx
     while read -r name rest; do
-        printf '%-8s %10s %9s %9s %12s %14s %10s %7s\n' "$name" "$(echo "$rest" | field rps)" "$(echo "$rest" | field p50_ms)" "$(echo "$rest" | field p99_ms)" \
+        printf '%-10s %10s %9s %9s %12s %14s %10s %7s\n' "$name" "$(echo "$rest" | field rps)" "$(echo "$rest" | field p50_ms)" "$(echo "$rest" | field p99_ms)" \
             "$(echo "$rest" | field cpu_us)" "$(echo "$rest" | field upstream_us)" "$(echo "$rest" | field relative)" "$(echo "$rest" | field non2xx)"
     done < "$RESULTS"
     avg() { grep "^$1 " "$RESULTS" | field "$2" | awk -v digits="${3:-2}" '{s+=$1} END {printf "%.*f", digits, s/NR}'; }
@@ -267,6 +271,11 @@ elif [ "$MODE" != "--scale" ] && [ "$MODE" != "--ab" ]; then
     # The same in upstream units (see measure): the comparison the VM's drift moves least.
     echo "mean CPU per request in upstream units: nginx $(avg nginx relative 3), portico $(avg portico relative 3) → portico / nginx" \
         "$(awk "BEGIN {printf \"%.3f\", $(avg portico relative 3) / $(avg nginx relative 3)}")"
+    if grep -q '^nginx-hdr ' "$RESULTS"; then
+        # Not the target: how much of the gap is the upstream parsing the headers Portico must add.
+        echo "for information, nginx adding Portico's forwarding headers (nginx-hdr): $(avg nginx-hdr rps) req/s, p99 $(avg nginx-hdr p99_ms) ms," \
+            "CPU $(avg nginx-hdr cpu_us) µs, upstream $(avg nginx-hdr upstream_us) µs → portico / nginx-hdr $(awk "BEGIN {printf \"%.2f\", $GW_RPS / $(avg nginx-hdr rps)}")"
+    fi
     sleep 2
     LOGGED=$(psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -c "SELECT count(*) FROM call_logs WHERE path LIKE '/bench/v1%'")
     METRICS=$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics")
