@@ -254,7 +254,7 @@ elif [ "$MODE" != "--scale" ] && [ "$MODE" != "--ab" ]; then
     for i in $(seq 1 "$REPEATS"); do
         measure "nginx" "http://127.0.0.1:$PROXY_PORT/" >> "$RESULTS"
         measure "portico" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" -H "X-API-Key: $KEY" >> "$RESULTS"
-        [ "${SAME_HEADERS:-1}" = 1 ] && measure "nginx-hdr" "http://127.0.0.1:$PROXY_HEADERS_PORT/" >> "$RESULTS"
+        if [ "${SAME_HEADERS:-1}" = 1 ]; then measure "nginx-hdr" "http://127.0.0.1:$PROXY_HEADERS_PORT/" >> "$RESULTS"; fi
     done
     printf '\n%-10s %10s %9s %9s %12s %14s %10s %7s\n' proxy "req/s" "p50 ms" "p99 ms" "CPU µs/req" "upstream µs" "relative" non2xx
     while read -r name rest; do
