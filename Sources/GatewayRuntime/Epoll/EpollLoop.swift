@@ -42,8 +42,9 @@ final class EpollLoop: @unchecked Sendable {
     let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: EpollSocket.maxIovecs)
 
     /// The clock (`NIODeadline` uptime nanoseconds) as read when `epoll_wait` last returned, and
-    /// again after the timers' turn. The request path times calls and upstream activity with it,
-    /// as nginx does with its cached time: five clock reads per request were 1 % of the loop.
+    /// again after the timers' turn. Client sessions take every time from it (call latencies,
+    /// timeouts, health and retry bookkeeping), as nginx does with its cached time: five clock
+    /// reads per request were 1 % of the loop.
     /// A call's latency therefore counts from the wake-up that brought its bytes to the wake-up
     /// that sent its answer, the handling of the other events of those wake-ups included.
     private(set) var now = NIODeadline.now().uptimeNanoseconds

@@ -83,7 +83,7 @@ final class ClientSession: ByteStreamDelegate {
         shared.activeConnections.wrappingIncrement(ordering: .relaxed)
         shared.metrics.openConnections.wrappingIncrement(ordering: .relaxed)
         if shared.settings.clientTimeoutSeconds > 0 {
-            waitingSince = NIODeadline.now().uptimeNanoseconds
+            waitingSince = stream.now
             scheduleClientTimer(at: waitingSince &+ clientTimeoutNanos)
         }
     }
@@ -101,7 +101,7 @@ final class ClientSession: ByteStreamDelegate {
     /// the current wait would run out (or a full period later while a request is in progress).
     private func clientTimerFired() {
         guard phase != .closed else { return }
-        let now = NIODeadline.now().uptimeNanoseconds
+        let now = stream.now
         guard phase == .idle && exchange == nil else { return scheduleClientTimer(at: now &+ clientTimeoutNanos) }
         if now &- waitingSince < clientTimeoutNanos { return scheduleClientTimer(at: waitingSince &+ clientTimeoutNanos) }
         if let inbound, inbound.readableBytes > 0 {
@@ -261,7 +261,7 @@ final class ClientSession: ByteStreamDelegate {
         metrics.record(api: nil, status: problem.status, seconds: 0)
         logs.append(
             CallRecord(
-                timestamp: Date().timeIntervalSince1970, requestID: requestID, method: ByteBuffer(), path: ByteBuffer(), status: problem.status, attempts: 0,
+                timestamp: stream.wallClock, requestID: requestID, method: ByteBuffer(), path: ByteBuffer(), status: problem.status, attempts: 0,
                 bytesIn: 0, bytesOut: 0, totalMs: 0, clientIP: clientIP, errorKind: problem.type))
     }
 
@@ -474,8 +474,7 @@ final class ClientSession: ByteStreamDelegate {
 
     private func beginAttempt(_ exchange: Exchange) {
         guard let route = exchange.route else { return }
-        // An undelayed first attempt starts with the request (one clock read fewer on the common path).
-        let now = exchange.attempts == 0 && !exchange.delayed ? exchange.start : NIODeadline.now().uptimeNanoseconds
+        let now = stream.now
         guard let index = route.balancer.pick(clientIP: clientIPBytes, excluded: exchange.tried, now: now) else {
             return respondLocally(exchange.attempts == 0 ? .noHealthyUpstream() : (exchange.lastFailure == .timeout ? .gatewayTimeout() : .badGateway()))
         }
@@ -712,7 +711,7 @@ final class ClientSession: ByteStreamDelegate {
             exchange.responseBuffer = nil
             let route = exchange.route!
             if head.status == 502 || head.status == 503 || head.status == 504 {
-                connection.target.recordFailure(threshold: route.unhealthyThreshold, ejectNanos: route.ejectNanos, now: NIODeadline.now().uptimeNanoseconds)
+                connection.target.recordFailure(threshold: route.unhealthyThreshold, ejectNanos: route.ejectNanos, now: stream.now)
                 if canRetry(exchange, after: .upstreamStatus) {
                     exchange.lastFailure = .upstreamStatus
                     retry(exchange)
@@ -854,7 +853,7 @@ final class ClientSession: ByteStreamDelegate {
         guard phase != .closed, let exchange, exchange.readTimeoutArmed, let route = exchange.route else { return }
         let limit = UInt64(route.readTimeout.nanoseconds)
         let lastRead = exchange.lastUpstreamActivity
-        if NIODeadline.now().uptimeNanoseconds &- lastRead < limit {
+        if stream.now &- lastRead < limit {
             scheduleReadTimer(at: lastRead &+ limit)
             return
         }
@@ -874,7 +873,7 @@ final class ClientSession: ByteStreamDelegate {
             guard exchange.isIdempotent else { return false }
             if exchange.requestFramer.bodyBytes > 0 && exchange.retainedBody == nil { return false }
         }
-        return shared.retryBudget.allowRetry(now: NIODeadline.now().uptimeNanoseconds)
+        return shared.retryBudget.allowRetry(now: stream.now)
     }
 
     private func attemptFailed(_ exchange: Exchange, _ kind: FailureKind) {
@@ -882,7 +881,7 @@ final class ClientSession: ByteStreamDelegate {
         exchange.disarmReadTimeout()
         metrics.upstreamError(kind.rawValue)
         if let target = exchange.target {
-            target.recordFailure(threshold: route.unhealthyThreshold, ejectNanos: route.ejectNanos, now: NIODeadline.now().uptimeNanoseconds)
+            target.recordFailure(threshold: route.unhealthyThreshold, ejectNanos: route.ejectNanos, now: stream.now)
         }
         exchange.lastFailure = kind
         if canRetry(exchange, after: kind) {
