@@ -14,8 +14,9 @@ test-release:
 build:
 	swift build
 
+# Linked as make run links it (scripts/lib.sh, swift_build).
 release:
-	swift build -c release
+	@bash -c '. scripts/lib.sh && swift_build release'
 
 bench-portal:
 	@bench/portal.sh

@@ -55,8 +55,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 log "Building ($BUILD)"
-swift build -c "$BUILD" --product Portal >/dev/null 2>&1
-BIN=$(swift build -c "$BUILD" --show-bin-path)
+swift_build "$BUILD" --product Portal >/dev/null 2>&1
+BIN=$(swift_build "$BUILD" --show-bin-path)
 # UNCHECKED=1 measures the gateway built with -enforce-exclusivity=unchecked in every module (a
 # separate build folder): faster, at the price of Swift's runtime exclusivity checks.
 if [ "${UNCHECKED:-0}" = 1 ]; then
@@ -64,8 +64,8 @@ if [ "${UNCHECKED:-0}" = 1 ]; then
 else
     GW_BUILD=()
 fi
-swift build -c "$BUILD" "${GW_BUILD[@]}" --product GatewayRuntime >/dev/null 2>&1
-GW_BIN=$(swift build -c "$BUILD" "${GW_BUILD[@]}" --show-bin-path)
+swift_build "$BUILD" "${GW_BUILD[@]}" --product GatewayRuntime >/dev/null 2>&1
+GW_BIN=$(swift_build "$BUILD" "${GW_BUILD[@]}" --show-bin-path)
 
 log "PostgreSQL (core 1), portal, nginx upstream and nginx proxy (core 0)"
 # Commits acknowledged before they are durable take load off wrk's core; the outage mode needs

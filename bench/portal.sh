@@ -26,8 +26,8 @@ PG_EXTRA_OPTIONS="-c shared_buffers=256MB" pg_start "$WORK/pg" "$PG_PORT"
 createdb -h 127.0.0.1 -p "$PG_PORT" -U postgres portico
 
 log "Building the portal ($BUILD)"
-swift build -c "$BUILD" --product Portal >/dev/null
-BIN=$(swift build -c "$BUILD" --show-bin-path)
+swift_build "$BUILD" --product Portal >/dev/null
+BIN=$(swift_build "$BUILD" --show-bin-path)
 
 PORTICO_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/portico" PORTICO_PORTAL_PORT=$PORT PORTICO_SEED_DEMO=true \
     PORTICO_DEMO_ENV_FILE="$WORK/demo.env" PORTICO_LOG_LEVEL=warning PORTICO_LOGIN_MAX_FAILURES=1000 \

@@ -25,9 +25,9 @@ if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database
 fi
 
 log "Building ($BUILD; the first build takes several minutes)"
-swift build -c "$BUILD" --product Portal
-swift build -c "$BUILD" --product GatewayRuntime
-BIN=$(swift build -c "$BUILD" --show-bin-path)
+swift_build "$BUILD" --product Portal
+swift_build "$BUILD" --product GatewayRuntime
+BIN=$(swift_build "$BUILD" --show-bin-path)
 
 # A self-signed certificate for the gateway's TLS listener (replace it with your own in production).
 if [ ! -f "$DATA_DIR/tls/localhost.crt" ]; then
