@@ -97,6 +97,63 @@ import Testing
     }
 }
 
+@Suite struct HeaderValueScanTests {
+    /// The eight-bytes-at-a-time scan against a byte-by-byte one, at every length, start and position.
+    @Test func wordWiseScanMatchesByteWise() {
+        var random = FastRandom()
+        let interesting: [UInt8] = [0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x21, 0x7E, 0x7F, 0x80, 0xA0, 0xFF]
+        for length in 0..<40 {
+            for _ in 0..<200 {
+                var bytes = (0..<length).map { _ in UInt8(0x21 + random.next() % 94) }
+                for _ in 0..<Int(random.next() % 3) where length > 0 {
+                    bytes[Int(random.next() % UInt64(length))] = interesting[Int(random.next() % UInt64(interesting.count))]
+                }
+                let start = length == 0 ? 0 : Int(random.next() % UInt64(length))
+                bytes.withUnsafeBytes { raw in
+                    let expected = raw[start...].firstIndex { $0 < 0x20 || $0 == 0x7F } ?? length
+                    #expect(HeaderValueScan.firstControlByte(in: raw, from: start, end: length) == expected, "\(bytes) from \(start)")
+                }
+            }
+        }
+    }
+
+    /// Values longer than a word, with what may and may not appear in them at every offset.
+    @Test func parsersTreatEveryByteOfLongValuesAlike() throws {
+        func request(_ value: [UInt8]) throws(RequestHeadParser.Failure) -> RequestHead? {
+            var buffer = ByteBufferAllocatorCompat.buffer("GET / HTTP/1.1\r\nHost: a\r\nX-Long: ")
+            buffer.writeBytes(value)
+            buffer.writeString("\r\n\r\n")
+            if case .head(let head, _) = try RequestHeadParser.parse(buffer, maxHeadBytes: 16384) { return head }
+            return nil
+        }
+        for offset in 0..<24 {
+            var value = Array(repeating: UInt8(ascii: "v"), count: 24)
+            value[offset] = 0x09
+            value[23 - offset] = 0xC3
+            let head = try #require(try request(value))
+            let field = try #require(head.headers.first { head.string($0.name) == "X-Long" })
+            // Leading and trailing whitespace is not part of the value; a tab inside it is.
+            let trimmed = value.drop { $0 == 0x09 }.reversed().drop { $0 == 0x09 }.reversed()
+            #expect(Array(head.slice(field.value).readableBytesView) == Array(trimmed))
+            for bad: UInt8 in [0x00, 0x0A, 0x1F, 0x7F] {
+                value[offset] = bad
+                #expect(throws: RequestHeadParser.Failure.self, "byte \(bad) at \(offset)") { try request(value) }
+            }
+            var response = ByteBufferAllocatorCompat.buffer("HTTP/1.1 200 OK\r\nX-Long: ")
+            value[offset] = 0x01  // passed on as the upstream sent it
+            response.writeBytes(value)
+            response.writeString("\r\nContent-Length: 0\r\n\r\n")
+            var spare: [Range<Int>] = []
+            guard case .head(let parsed, _) = try ResponseHeadParser.parse(response, maxHeadBytes: 16384, spareLines: &spare) else {
+                Issue.record("response head not parsed")
+                continue
+            }
+            #expect(parsed.contentLength == 0)
+            #expect(parsed.forwardedLines.count == 2)
+        }
+    }
+}
+
 @Suite struct TokenByteTests {
     @Test func tokenBytesAreExactlyRFC9110Tchar() {
         let tchar = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~".utf8)

@@ -118,11 +118,12 @@ enum RequestHeadParser {
             position += 1
             while position < end, bytes[position] == 0x20 || bytes[position] == 0x09 { position += 1 }
             let valueStart = position
-            while position < end, bytes[position] != 0x0D {
-                let byte = bytes[position]
-                if (byte < 0x20 && byte != 0x09) || byte == 0x7F { throw .badRequest("invalid byte in a header value") }
+            while true {
+                position = HeaderValueScan.firstControlByte(in: bytes, from: position, end: end)
+                guard position < end, bytes[position] == 0x09 else { break }
                 position += 1
             }
+            if position < end, bytes[position] != 0x0D { throw .badRequest("invalid byte in a header value") }
             var valueEnd = position
             while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
             guard position + 1 < bytes.count, bytes[position] == 0x0D, bytes[position + 1] == 0x0A else { throw .badRequest("bare CR in a header") }

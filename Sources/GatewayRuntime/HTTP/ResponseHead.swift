@@ -101,6 +101,8 @@ enum ResponseHeadParser {
             position += 1
             while position < end2, bytes[position] == 0x20 || bytes[position] == 0x09 { position += 1 }
             let valueStart = position
+            // Control bytes other than CR and LF pass, as the upstream sent them.
+            position = HeaderValueScan.firstControlByte(in: bytes, from: position, end: bytes.count)
             while position < bytes.count, bytes[position] != 0x0D, bytes[position] != 0x0A { position += 1 }
             let valueEnd = position
             while position < bytes.count, bytes[position] != 0x0A { position += 1 }
