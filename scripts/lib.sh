@@ -11,10 +11,13 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # those are direct calls rather than jumps through the PLT; 1.9 % less CPU per request
 # (bench/gateway.sh --ab, 6 rounds: 1.019 ± 0.004). The binaries then also run on a machine without
 # the Swift runtime. Every release build into .build must pass the same flags: SwiftPM rebuilds
-# everything when they alternate. Debug builds (make test) stay as they are.
+# everything when they alternate. Debug builds (make test) stay as they are. A toolchain without
+# the static runtime (lib/swift_static) builds as before, linked dynamically.
 swift_build() {
     local configuration=$1; shift
-    if [ "$configuration" = release ]; then
+    local toolchain_lib
+    toolchain_lib="$(dirname "$(readlink -f "$(command -v swift)")")/../lib"
+    if [ "$configuration" = release ] && [ -f "$toolchain_lib/swift_static/linux/static-stdlib-args.lnk" ]; then
         swift build -c release --static-swift-stdlib "$@"
     else
         swift build -c "$configuration" "$@"
