@@ -530,6 +530,12 @@ final class ClientSession: ByteStreamDelegate {
         connection.stream.writeAndFlush(buffer)
         buffers.give(buffer)
         armReadTimeout(exchange, now: now)
+        // Reads paused while the body waited for a connection (`forwardBody` holds at most 1 MiB)
+        // resume now that it went out. Unless the upstream is full already (its writability change
+        // resumes them) or the request is complete (what follows is the next request, read after
+        // this response). Nothing else would resume them: an upstream that took it all at once
+        // never reports a change of writability.
+        if readsPaused, !exchange.requestFramer.isComplete, connection.stream.isWritable { pauseClientReads(false) }
     }
 
     /// The rebuilt request head, in a buffer with room for `bodyBytes` more.
@@ -656,6 +662,11 @@ final class ClientSession: ByteStreamDelegate {
             }
             upstream.stream.write(slice)
             upstreamFlushPending = true
+            // Body bytes going out are progress too: the read timeout is for an upstream that
+            // neither takes the request (its socket stays full, so reads pause and nothing goes
+            // out) nor answers, not for an upload that outlasts it (as nginx: send timeout while
+            // sending, read timeout after).
+            exchange.lastUpstreamActivity = stream.now
             if !upstream.stream.isWritable { pauseClientReads(true) }
         } else {
             exchange.pendingBody.writeBuffer(&slice)
