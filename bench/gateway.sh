@@ -248,7 +248,7 @@ elif [ "$MODE" = "--outage" ]; then
     echo "load: $(sed 's/RESULT //' "$WORK/outage-load")"
     echo "records in call_logs for the load: $((AFTER - BEFORE)) (wrk completed $SERVED; up to $CONNECTIONS more were in flight when it stopped)"
     echo "duplicates: $((AFTER - DISTINCT)), dropped: $(metric dropped), replayed: $(metric replayed)"
-elif [ "$MODE" != "--scale" ] && [ "$MODE" != "--ab" ]; then
+elif [ "$MODE" != "--scale" ]; then
     log "Measuring: $REPEATS × ($DURATION each: nginx, Portico$([ "${SAME_HEADERS:-1}" = 1 ] && echo ", nginx-hdr")), wrk -t1 -c$CONNECTIONS"
     RESULTS="$WORK/results"
     for i in $(seq 1 "$REPEATS"); do

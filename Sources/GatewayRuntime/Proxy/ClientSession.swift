@@ -838,8 +838,9 @@ final class ClientSession: ByteStreamDelegate {
 
     /// Starts the read timeout of an attempt. The timer belongs to the connection and outlives
     /// requests: arming only records the time (and schedules when no earlier firing is pending),
-    /// and a firing checks the current attempt's last upstream read and re-arms for the rest, so
-    /// back-to-back requests neither schedule nor cancel timers.
+    /// and a firing checks the current attempt's last upstream activity (bytes read from it or body
+    /// bytes sent to it) and re-arms for the rest, so back-to-back requests neither schedule nor
+    /// cancel timers.
     private func armReadTimeout(_ exchange: Exchange, now: UInt64) {
         guard let route = exchange.route else { return }
         exchange.lastUpstreamActivity = now
@@ -863,9 +864,9 @@ final class ClientSession: ByteStreamDelegate {
     private func readTimerFired() {
         guard phase != .closed, let exchange, exchange.readTimeoutArmed, let route = exchange.route else { return }
         let limit = UInt64(route.readTimeout.nanoseconds)
-        let lastRead = exchange.lastUpstreamActivity
-        if stream.now &- lastRead < limit {
-            scheduleReadTimer(at: lastRead &+ limit)
+        let lastActivity = exchange.lastUpstreamActivity
+        if stream.now &- lastActivity < limit {
+            scheduleReadTimer(at: lastActivity &+ limit)
             return
         }
         exchange.readTimeoutArmed = false
@@ -1098,6 +1099,7 @@ final class Exchange {
     var upstreamKeepAlive = true
     var upstreamStart: UInt64 = 0
     var upstreamHeadAt: UInt64 = 0
+    /// The last bytes read from the upstream or body bytes sent to it (the read timeout runs from here).
     var lastUpstreamActivity: UInt64 = 0
     var bytesIn: Int64 = 0
     var bytesOut: Int64 = 0
