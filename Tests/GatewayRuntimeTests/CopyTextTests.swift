@@ -173,8 +173,11 @@ import Testing
             }
             #expect(Array(buffer.readableBytesView) == expected)
         }
-        for _ in 0..<1_000 {
-            let uuid = UUID()
+        // UUIDs, eight digits at a time too: the digits' edges (9/a, 0/f in either nibble) and random ones.
+        var uuids = ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", "09a0f90a-9a0f-a9f0-0a9f-fa09af90a9f0",
+                     "0123abcd-4567-89ef-fedc-ba9876543210"].map { UUID(uuidString: $0)! }
+        for _ in 0..<1_000 { uuids.append(UUID()) }
+        for uuid in uuids {
             buffer.clear()
             buffer.writeRaw(maximumBytes: 36) { $0.uuid(uuid) }
             #expect(String(buffer: buffer) == uuid.uuidString.lowercased())

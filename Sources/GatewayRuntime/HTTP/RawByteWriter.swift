@@ -81,20 +81,28 @@ struct RawByteWriter {
         position += count
     }
 
-    /// The lower-case canonical text of a UUID (`8-4-4-4-12`): two digits per byte from a table,
-    /// one bounds check for all 36 bytes. A call-log row holds five UUIDs.
+    /// The lower-case canonical text of a UUID (`8-4-4-4-12`): eight digits per step (see
+    /// `hexDigits`), one bounds check for all 36 bytes. A call-log row holds five UUIDs.
     mutating func uuid(_ uuid: UUID) {
         precondition(position + 36 <= capacity, "RawByteWriter: reserved space exceeded")
-        var offset = position
+        let dash = UInt8(ascii: "-")
+        let at = base + position
         withUnsafeBytes(of: uuid.uuid) { raw in
-            for index in 0..<16 {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    base.storeBytes(of: UInt8(ascii: "-"), toByteOffset: offset, as: UInt8.self)
-                    offset += 1
-                }
-                base.storeBytes(of: Self.hexPair(raw[index]), toByteOffset: offset, as: UInt16.self)
-                offset += 2
+            func digits(_ offset: Int) -> UInt64 {
+                Self.hexDigits(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)), highNibbleFirst: true)
             }
+            at.storeBytes(of: digits(0).littleEndian, as: UInt64.self)  // bytes 0-3
+            at.storeBytes(of: dash, toByteOffset: 8, as: UInt8.self)
+            let middle = digits(4)  // bytes 4-5, then 6-7
+            at.storeBytes(of: UInt32(truncatingIfNeeded: middle).littleEndian, toByteOffset: 9, as: UInt32.self)
+            at.storeBytes(of: dash, toByteOffset: 13, as: UInt8.self)
+            at.storeBytes(of: UInt32(truncatingIfNeeded: middle >> 32).littleEndian, toByteOffset: 14, as: UInt32.self)
+            at.storeBytes(of: dash, toByteOffset: 18, as: UInt8.self)
+            let fourth = digits(8)  // bytes 8-9, then 10-11 (the start of the last group)
+            at.storeBytes(of: UInt32(truncatingIfNeeded: fourth).littleEndian, toByteOffset: 19, as: UInt32.self)
+            at.storeBytes(of: dash, toByteOffset: 23, as: UInt8.self)
+            at.storeBytes(of: UInt32(truncatingIfNeeded: fourth >> 32).littleEndian, toByteOffset: 24, as: UInt32.self)
+            at.storeBytes(of: digits(12).littleEndian, toByteOffset: 28, as: UInt64.self)  // bytes 12-15
         }
         position += 36
     }
@@ -103,23 +111,31 @@ struct RawByteWriter {
     @inline(__always)
     mutating func hex(_ word: UInt64) {
         precondition(position + 16 <= capacity, "RawByteWriter: reserved space exceeded")
-        var value = word
-        for offset in stride(from: position, to: position + 16, by: 2) {
-            // The byte with its nibbles swapped: its low nibble's digit comes first.
-            let byte = UInt8(truncatingIfNeeded: value)
-            base.storeBytes(of: Self.hexPair(byte << 4 | byte >> 4), toByteOffset: offset, as: UInt16.self)
-            value >>= 8
-        }
+        let low = Self.hexDigits(UInt32(truncatingIfNeeded: word), highNibbleFirst: false)
+        let high = Self.hexDigits(UInt32(truncatingIfNeeded: word >> 32), highNibbleFirst: false)
+        base.storeBytes(of: low.littleEndian, toByteOffset: position, as: UInt64.self)
+        base.storeBytes(of: high.littleEndian, toByteOffset: position + 8, as: UInt64.self)
         position += 16
     }
 
-    /// The two lower-case hex digits of `byte`, as they lie in memory (stored back unaligned, in the
-    /// same order on any machine). A literal rather than a computed table: reading a global `let`
-    /// calls `swift_once` each time, and computing the digits measured slower than both.
+    /// The eight lower-case hex digits of four bytes, computed in one 64-bit word (SWAR): byte i
+    /// (from the lowest) becomes digits 2i and 2i+1, so stored little-endian the text is in byte
+    /// order. A table of digit pairs did one load and one two-byte store per byte, and ids are
+    /// most of a call-log row.
     @inline(__always)
-    private static func hexPair(_ byte: UInt8) -> UInt16 {
-        let pairs: StaticString = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
-        return UnsafeRawPointer(pairs.utf8Start).loadUnaligned(fromByteOffset: 2 * Int(byte), as: UInt16.self)
+    static func hexDigits(_ bytes: UInt32, highNibbleFirst: Bool) -> UInt64 {
+        // Each byte into its own 16-bit lane.
+        var lanes = UInt64(bytes)
+        lanes = (lanes | lanes << 16) & 0x0000_FFFF_0000_FFFF
+        lanes = (lanes | lanes << 8) & 0x00FF_00FF_00FF_00FF
+        // Each nibble into its own byte, in the order the digits are written.
+        let mask: UInt64 = 0x000F_000F_000F_000F
+        let high = lanes >> 4 & mask
+        let low = lanes & mask
+        let nibbles = highNibbleFirst ? high | low << 8 : low | high << 8
+        // '0' + n, plus 'a' - '9' - 1 where n > 9 (n + 6 carries into bit 4 exactly then).
+        let letters = (nibbles &+ 0x0606_0606_0606_0606) >> 4 & 0x0101_0101_0101_0101
+        return nibbles &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
     }
 }
 
