@@ -158,6 +158,16 @@ import Testing
             #expect(String(buffer: buffer) == String(repeating: "0", count: 6 - String(value).count) + String(value))
         }
         #expect(CopyText.timestamp(1_795_748_399.999999) == "2026-11-27 02:59:59.999999+00")
+        // Rows of one batch share the text of their second: each row is as if written alone, whether
+        // its second repeats, moves on, goes back, or has a year too long to keep.
+        var second = CopyText.SecondText()
+        let times: [Double] = [1_795_748_399.25, 1_795_748_399.999999, 1_795_748_400, 1_795_748_400.5, 1_795_661_999.75, 1_795_748_400.000001,
+                               253_402_300_800.5, 253_402_300_800.75, 0.5, 1_795_748_400.1]
+        for time in times {
+            buffer.clear()
+            buffer.writeRaw(maximumBytes: 64) { $0.timestamp(time, second: &second) }
+            #expect(String(buffer: buffer) == CopyText.timestamp(time))
+        }
         // Hex words (request ids, trace ids), eight digits at a time, against a digit-by-digit reference.
         let digits = Array("0123456789abcdef".utf8)
         var words: [UInt64] = [0, 1, 9, 10, 15, 16, 0xFFFF_FFFF, 0x1_0000_0000, .max, 0x0123_4567_89AB_CDEF, 0xA9A9_9A9A_F0F0_0F0F]

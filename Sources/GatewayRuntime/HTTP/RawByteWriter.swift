@@ -31,6 +31,11 @@ struct RawByteWriter {
         position += bytes.count
     }
 
+    /// What was written from offset `start` on (valid until the space is written again).
+    func written(since start: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + start, count: position - start)
+    }
+
     mutating func bytes(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { self.bytes($0) }
     }

@@ -15,6 +15,7 @@ struct CallLogBatch {
     private(set) var days: Set<Int64> = []
     private(set) var rollups = CallRollups()
     private var lastDay: Int64 = .min
+    private var second = CopyText.SecondText()
 
     /// Rows at which a shard seals its batch and starts a new one. The writer merges the shards'
     /// batches into one COPY (and one transaction) of up to about twice this.
@@ -41,7 +42,7 @@ struct CallLogBatch {
 
     mutating func append(_ record: CallRecord, gatewayID: String) {
         if rows == 0 { text.reserveCapacity(64 * 1024) }  // grows by doubling from there
-        CopyText.append(record, gatewayID: gatewayID, to: &text)
+        CopyText.append(record, gatewayID: gatewayID, to: &text, second: &second)
         rows += 1
         let day = Int64(record.timestamp.rounded(.down)) / 86_400
         if day != lastDay {

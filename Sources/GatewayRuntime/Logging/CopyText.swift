@@ -14,7 +14,19 @@ enum CopyText {
         "gateway_id",
     ]
 
+    /// The `YYYY-MM-DD HH:MM:SS` of the second the last row fell in. Calls of the same second
+    /// share it, so the calendar arithmetic and twelve digits are done once a second, not per row.
+    struct SecondText {
+        fileprivate var second: Int64 = .min
+        fileprivate var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // the first 19 bytes
+    }
+
     static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer) {
+        var second = SecondText()
+        append(r, gatewayID: gatewayID, to: &buffer, second: &second)
+    }
+
+    static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer, second: inout SecondText) {
         // Methods are tokens of any length; a log keeps the first 64 characters (no real method is longer).
         let method = RequestText(r.method, maxCharacters: 64)
         let path = RequestText(r.path, maxCharacters: 2048)
@@ -26,7 +38,7 @@ enum CopyText {
             + (r.upstreamTarget?.utf8.count ?? 0) + (r.clientIP?.utf8.count ?? 0) + (userAgent?.byteCount ?? 0) + (r.errorKind?.utf8.count ?? 0)
             + gatewayID.utf8.count
         buffer.writeRaw(maximumBytes: 640 + 2 * textBytes) { row in
-            row.timestamp(r.timestamp)
+            row.timestamp(r.timestamp, second: &second)
             row.field(r.requestID)
             row.field(r.tenantID)
             row.field(r.apiID)
@@ -54,7 +66,8 @@ enum CopyText {
     /// The timestamp text alone (tests).
     static func timestamp(_ seconds: Double) -> String {
         var buffer = ByteBuffer()
-        buffer.writeRaw(maximumBytes: 64) { $0.timestamp(seconds) }
+        var second = SecondText()
+        buffer.writeRaw(maximumBytes: 64) { $0.timestamp(seconds, second: &second) }
         return String(buffer: buffer)
     }
 
@@ -190,24 +203,34 @@ extension RawByteWriter {
     }
 
     /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, which PostgreSQL reads as timestamptz.
-    mutating func timestamp(_ seconds: Double) {
+    mutating func timestamp(_ seconds: Double, second cache: inout CopyText.SecondText) {
         let whole = Int64(seconds.rounded(.down))
         let micros = min(999_999, Int64(((seconds - Double(whole)) * 1_000_000).rounded()))
-        let day = CalendarPeriod.day(unixSeconds: whole)
-        let (y, m, d) = CalendarPeriod.civil(fromDays: day)
-        let s = whole - day * 86_400
-        // Years outside 0...9999 (no clock of this century) keep the general form.
-        if (0...9999).contains(y) { fixedDigits(y, count: 4) } else { decimal(y, minimumWidth: 4) }
-        byte(UInt8(ascii: "-"))
-        fixedDigits(m, count: 2)
-        byte(UInt8(ascii: "-"))
-        fixedDigits(d, count: 2)
-        byte(UInt8(ascii: " "))
-        fixedDigits(s / 3600, count: 2)
-        byte(UInt8(ascii: ":"))
-        fixedDigits(s / 60 % 60, count: 2)
-        byte(UInt8(ascii: ":"))
-        fixedDigits(s % 60, count: 2)
+        if whole == cache.second {
+            withUnsafeBytes(of: cache.text) { bytes(UnsafeRawBufferPointer(rebasing: $0[0..<19])) }
+        } else {
+            let start = position
+            let day = CalendarPeriod.day(unixSeconds: whole)
+            let (y, m, d) = CalendarPeriod.civil(fromDays: day)
+            let s = whole - day * 86_400
+            // Years outside 0...9999 (no clock of this century) keep the general form.
+            if (0...9999).contains(y) { fixedDigits(y, count: 4) } else { decimal(y, minimumWidth: 4) }
+            byte(UInt8(ascii: "-"))
+            fixedDigits(m, count: 2)
+            byte(UInt8(ascii: "-"))
+            fixedDigits(d, count: 2)
+            byte(UInt8(ascii: " "))
+            fixedDigits(s / 3600, count: 2)
+            byte(UInt8(ascii: ":"))
+            fixedDigits(s / 60 % 60, count: 2)
+            byte(UInt8(ascii: ":"))
+            fixedDigits(s % 60, count: 2)
+            let written = written(since: start)
+            if written.count == 19 {
+                cache.second = whole
+                withUnsafeMutableBytes(of: &cache.text) { $0.copyMemory(from: written) }
+            }
+        }
         byte(UInt8(ascii: "."))
         fixedDigits(max(0, micros), count: 6)
         byte(UInt8(ascii: "+"))
