@@ -21,8 +21,8 @@
 #                               drown in this VM's drift between runs; loaded together, both see the
 #                               same machine. A process keeps a bias of up to ±2 % for its life, so
 #                               only the mean over new processes says anything about 1-2 % changes
-#   GATEWAY=BINARY bench/gateway.sh [MODE]   runs BINARY instead of this tree's gateway (in --ab, as A),
-#                               e.g. to see an earlier build's reloads in --scale
+#   GATEWAY_BINARY=PATH bench/gateway.sh [MODE]   runs PATH instead of this tree's gateway (in --ab, as
+#                               A), e.g. to see an earlier build's reloads in --scale
 #   bench/gateway.sh --scale    10,000 routes and 100,000 keys: memory, throughput against the
 #                               one-route case, and the time from a committed change to it being
 #                               served under traffic (one key revoked; then a route, a key and a
@@ -34,9 +34,12 @@
 # at real-time priority so PostgreSQL cannot hold it up (see LOAD below). Both proxies keep
 # upstream connections alive.
 set -euo pipefail
-# --ab's binary and GATEWAY may be given relative to where the script was started.
+# --ab's binary and GATEWAY_BINARY may be given relative to where the script was started.
 if [ "${1:-}" = "--ab" ] && [ -n "${2:-}" ]; then set -- "$1" "$(realpath "$2")"; fi
-if [ -n "${GATEWAY:-}" ]; then GATEWAY=$(realpath "$GATEWAY"); fi
+if [ -n "${GATEWAY_BINARY:-}" ]; then
+    GATEWAY_BINARY=$(realpath "$GATEWAY_BINARY")
+    [ -x "$GATEWAY_BINARY" ] || { echo "GATEWAY_BINARY: $GATEWAY_BINARY is not an executable" >&2; exit 1; }
+fi
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
@@ -68,8 +71,12 @@ if [ "${UNCHECKED:-0}" = 1 ]; then
 else
     GW_BUILD=()
 fi
-swift_build "$BUILD" "${GW_BUILD[@]}" --product GatewayRuntime >/dev/null 2>&1
-GW_EXE=${GATEWAY:-$(swift_build "$BUILD" "${GW_BUILD[@]}" --show-bin-path)/GatewayRuntime}
+if [ -n "${GATEWAY_BINARY:-}" ]; then
+    GW_EXE=$GATEWAY_BINARY
+else
+    swift_build "$BUILD" "${GW_BUILD[@]}" --product GatewayRuntime >/dev/null 2>&1
+    GW_EXE=$(swift_build "$BUILD" "${GW_BUILD[@]}" --show-bin-path)/GatewayRuntime
+fi
 
 log "PostgreSQL (core 1), portal, nginx upstream and nginx proxy (core 0)"
 # Commits acknowledged before they are durable take load off wrk's core; the outage mode needs
@@ -194,7 +201,7 @@ if [ "$MODE" = "--ab" ]; then
     A_BIN="$GW_EXE"
     half=$((CONNECTIONS / 2))
     ROUNDS=${ROUNDS:-6}
-    log "A/B: this tree (A) and $OTHER${B_ENV:+ with $B_ENV} (B), new processes every round, loaded together, wrk -c$half each, $ROUNDS rounds of $DURATION"
+    log "A/B: $A_BIN (A) and $OTHER${B_ENV:+ with $B_ENV} (B), new processes every round, loaded together, wrk -c$half each, $ROUNDS rounds of $DURATION"
     : > "$WORK/ab-ratios"
     for round in $(seq 1 "$ROUNDS"); do
         PORT_1=$(free_port); ADMIN_1=$(free_port); PORT_2=$(free_port); ADMIN_2=$(free_port)
@@ -302,7 +309,7 @@ else
         measure "steady" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" -H "X-API-Key: $KEY" | tee -a "$STEADY_RESULTS"
     done
     mean() { grep "^$1 " "$STEADY_RESULTS" | field "$2" | awk '{s+=$1} END {printf "%.1f", s/NR}'; }
-    echo "ratio to nginx in this run (means of two rounds): $(awk "BEGIN {printf \"%.2f\", $(mean steady rps) / $(mean nginx rps)}") (compare with the one-route mode's ratio)"
+    echo "ratio to nginx in this run (means of two rounds): $(awk "BEGIN {printf \"%.3f\", $(mean steady rps) / $(mean nginx rps)}") (compare with the one-route mode's ratio)"
     echo "CPU per request: nginx $(mean nginx cpu_us) µs, portico $(mean steady cpu_us) µs (compare with the one-route mode)"
     # Two reloads under traffic, each a real change: one key revoked (the key index is rebuilt, the
     # unchanged routes and subscriptions are reused), then a change to every section (one route's
@@ -311,14 +318,17 @@ else
     # every 10 ms started two processes each time, which the kernel put on core 0 (core 1 is
     # wrk's, at real-time priority), and perf sched showed them holding the gateway's loop off the
     # core for up to 5.5 ms at a time. So the poll uses bash's /dev/tcp and a read timeout on a
-    # FIFO nobody writes as its sleep, starting no process; psql runs on core 1 with wrk.
+    # FIFO nobody writes as its sleep, starting no process, and this script, psql among its
+    # children, moves to core 1 with wrk.
+    taskset -pc 1 $$ >/dev/null
     mkfifo "$WORK/never"; exec 4<>"$WORK/never"
-    served_revision() {  # sets REVISION to the revision the gateway serves
+    now_micros() { NOW=${EPOCHREALTIME//[!0-9]/}; }  # whatever the locale's decimal point; no subshell
+    served_revision() {  # sets REVISION to the revision the gateway serves (empty if it did not answer)
         local line
         REVISION=
         exec 3<>"/dev/tcp/127.0.0.1/$ADMIN_PORT" || return 0
         printf 'GET /readyz HTTP/1.0\r\n\r\n' >&3
-        while IFS= read -r line <&3; do
+        while IFS= read -r -t 2 line <&3; do
             case $line in *revision=*) REVISION=${line##*revision=}; REVISION=${REVISION%$'\r'} ;; esac
         done
         exec 3<&-
@@ -326,17 +336,25 @@ else
     reload() {  # label, SQL making the change
         local label=$1 change=$2 rev start end
         served_revision; rev=$REVISION
+        [ -n "$rev" ] || { echo "the gateway's /readyz gave no revision" >&2; exit 1; }
         ( "${LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d8s -s bench/percentiles.lua -H "X-API-Key: $KEY" "http://127.0.0.1:$GATEWAY_PORT/bench/v1/" \
             | grep '^RESULT' > "$WORK/reload-load" ) &
         local load=$!
         sleep 2
-        start=${EPOCHREALTIME/./}
-        taskset -c 1 psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -c "BEGIN; $change; SELECT portico_bump_config_revision(); COMMIT;" >/dev/null
+        now_micros; start=$NOW
+        psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres portico -c "BEGIN; $change; SELECT portico_bump_config_revision(); COMMIT;" >/dev/null
         served_revision
-        while [ "$REVISION" = "$rev" ]; do read -rt 0.01 -u 4 || true; served_revision; done
-        end=${EPOCHREALTIME/./}
+        # An unanswered poll (empty) is not a new revision; 30 s without one ends the run.
+        while [ -z "$REVISION" ] || [ "$REVISION" = "$rev" ]; do
+            now_micros
+            [ $((NOW - start)) -lt 30000000 ] || { echo "no new revision served 30 s after the change" >&2; exit 1; }
+            read -rt 0.01 -u 4 || true
+            served_revision
+        done
+        now_micros; end=$NOW
         wait $load
-        echo "reload, $label (change committed → new revision served): $(( (end - start) / 1000 )) ms (target ≤ 2000 ms)"
+        # From psql's start: its connection and commit are counted too.
+        echo "reload, $label (change sent → new revision served): $(( (end - start) / 1000 )) ms (target ≤ 2000 ms)"
         echo "  traffic during reload: $(sed 's/RESULT //' "$WORK/reload-load")"
     }
     log "Reloads under traffic"
@@ -346,6 +364,7 @@ else
         "UPDATE api_versions SET routing = routing || '{\"retries\": 2}', updated_at = now() WHERE id = (SELECT id FROM api_versions WHERE base_path LIKE '/scale-%' ORDER BY id LIMIT 1);
          UPDATE api_keys SET status = 'revoked', revoked_at = now() WHERE id = (SELECT id FROM api_keys WHERE prefix LIKE 'pk_scale_%' AND status = 'active' ORDER BY id LIMIT 1);
          UPDATE subscriptions SET state = 'suspended' WHERE id = (SELECT id FROM subscriptions WHERE state = 'active' AND api_version_id IN (SELECT id FROM api_versions WHERE base_path LIKE '/scale-%') ORDER BY id LIMIT 1)"
+    exec 4>&-
     RSS_AFTER=$(awk '/VmRSS/ {print $2}' /proc/$GW_PID/status)
     echo "resident memory: $((RSS_BEFORE / 1024)) MB before reload, $((RSS_AFTER / 1024)) MB after (target ≤ 300 MB)"
     grep -hE "Configuration|revision" "$WORK/gateway.log" | tail -8

@@ -31,7 +31,8 @@ struct RawByteWriter {
         position += bytes.count
     }
 
-    /// What was written from offset `start` on (valid until the space is written again).
+    /// What was written from offset `start` on (valid only inside the `writeRaw` body: the buffer
+    /// may move after it).
     func written(since start: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base + start, count: position - start)
     }
@@ -128,7 +129,7 @@ struct RawByteWriter {
     /// order. A table of digit pairs did one load and one two-byte store per byte, and ids are
     /// most of a call-log row.
     @inline(__always)
-    static func hexDigits(_ bytes: UInt32, highNibbleFirst: Bool) -> UInt64 {
+    private static func hexDigits(_ bytes: UInt32, highNibbleFirst: Bool) -> UInt64 {
         // Each byte into its own 16-bit lane.
         var lanes = UInt64(bytes)
         lanes = (lanes | lanes << 16) & 0x0000_FFFF_0000_FFFF

@@ -14,10 +14,11 @@ enum CopyText {
         "gateway_id",
     ]
 
-    /// The `YYYY-MM-DD HH:MM:SS` of the second the last row fell in. Calls of the same second
-    /// share it, so the calendar arithmetic and twelve digits are done once a second, not per row.
+    /// The `YYYY-MM-DD HH:MM:SS` of the last second a row was written for (years 0...9999; others
+    /// are written in full every time). Calls of the same second share it, so the calendar
+    /// arithmetic and fourteen digits are done once a second, not per row.
     struct SecondText {
-        fileprivate var second: Int64 = .min
+        fileprivate var second: Int64?
         fileprivate var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // the first 19 bytes
     }
 
