@@ -24,8 +24,8 @@
 #   GATEWAY_BINARY=PATH bench/gateway.sh [MODE]   runs PATH instead of this tree's gateway (in --ab, as
 #                               A), e.g. to see an earlier build's reloads in --scale
 #   bench/gateway.sh --scale    10,000 routes and 100,000 keys: memory, throughput against the
-#                               one-route case, and the time from a committed change to it being
-#                               served under traffic (one key revoked; then a route, a key and a
+#                               one-route case, and the time from sending a change (psql's commit
+#                               included) to it being served under traffic (one key revoked; then a route, a key and a
 #                               subscription changed together), with p99 during each reload
 #
 # Method: nginx serves a fixed 200 as the upstream; the proxy under test and the upstream run on

@@ -22,11 +22,6 @@ enum CopyText {
         fileprivate var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // the first 19 bytes
     }
 
-    static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer) {
-        var second = SecondText()
-        append(r, gatewayID: gatewayID, to: &buffer, second: &second)
-    }
-
     static func append(_ r: CallRecord, gatewayID: String, to buffer: inout ByteBuffer, second: inout SecondText) {
         // Methods are tokens of any length; a log keeps the first 64 characters (no real method is longer).
         let method = RequestText(r.method, maxCharacters: 64)
